@@ -1,0 +1,8 @@
+namespace Berth.Storage;
+
+public enum WatchEventType
+{
+    Added,
+    Modified,
+    Deleted,
+}
