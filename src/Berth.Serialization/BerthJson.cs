@@ -1,0 +1,41 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using k8s;
+
+namespace Berth.Serialization;
+
+/// <summary>
+/// The process's JSON options over the KubernetesClient models. We never touch
+/// <c>KubernetesJson.AddJsonOptions</c> (it mutates a process-global); these options are our own, built on the
+/// library's source-generated context so they stay AOT-clean.
+/// </summary>
+public static class BerthJson
+{
+    /// <summary>Lenient: unknown fields are dropped (fieldValidation=Ignore, and everything we read back).</summary>
+    public static JsonSerializerOptions Options { get; } = Create(strict: false);
+
+    /// <summary>Strict: an unknown field fails decoding (the first one only; Warn mode collects them separately).</summary>
+    public static JsonSerializerOptions StrictOptions { get; } = Create(strict: true);
+
+    private static JsonSerializerOptions Create(bool strict)
+    {
+        var options = new JsonSerializerOptions
+        {
+            TypeInfoResolver = SourceGenerationContext.Default,
+            PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+            UnmappedMemberHandling = strict ? JsonUnmappedMemberHandling.Disallow : JsonUnmappedMemberHandling.Skip,
+        };
+        options.Converters.Add(new KubernetesJson.KubernetesDateTimeConverter());
+        options.Converters.Add(new KubernetesJson.KubernetesDateTimeOffsetConverter());
+        options.MakeReadOnly();
+        return options;
+    }
+
+    public static T? Deserialize<T>(ReadOnlySpan<byte> json) =>
+        JsonSerializer.Deserialize(json, (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T)));
+
+    public static byte[] SerializeToUtf8Bytes<T>(T value) =>
+        JsonSerializer.SerializeToUtf8Bytes(value, (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T)));
+}
