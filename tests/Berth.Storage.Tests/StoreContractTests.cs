@@ -9,7 +9,7 @@ namespace Berth.Storage.Tests;
 /// The one contract every backend meets (memory, SQLite; etcd later). Each derived class supplies a fresh,
 /// empty store per call.
 /// </summary>
-public abstract class StoreContractTests
+public abstract partial class StoreContractTests
 {
     protected const string Pods = "/registry/configmaps/default/";
 
