@@ -193,7 +193,11 @@ internal sealed class ObjectRegistry
             cancellationToken.ThrowIfCancellationRequested();
             var current = await GetAsync(resource, ns, name, cancellationToken).ConfigureAwait(false);
             var currentNode = Parse(current.Value);
-            var desired = mutate(current, (JsonObject)currentNode.DeepClone());
+            // The mutation sees the object without its resourceVersion: one present in the result came from the
+            // caller (a PUT body, a patch that sets it) and is a precondition; otherwise conflicts are retried.
+            var input = (JsonObject)currentNode.DeepClone();
+            JsonMeta.Metadata(input).Remove("resourceVersion");
+            var desired = mutate(current, input);
             var desiredMeta = JsonMeta.Metadata(desired);
             var rv = JsonMeta.String(desiredMeta, "resourceVersion");
             var preconditioned = !string.IsNullOrEmpty(rv);
@@ -569,7 +573,7 @@ internal sealed class ObjectRegistry
         }
     }
 
-    private static void CheckUnknownFields(ResourceDescriptor resource, JsonObject body, WriteOptions options)
+    internal static void CheckUnknownFields(ResourceDescriptor resource, JsonObject body, WriteOptions options)
     {
         if (options.FieldValidation == FieldValidation.Ignore)
         {
