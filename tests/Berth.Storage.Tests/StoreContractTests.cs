@@ -7,7 +7,7 @@ namespace Berth.Storage.Tests;
 /// The one contract every backend meets (memory, SQLite; etcd later). Each derived class supplies a fresh,
 /// empty store per call.
 /// </summary>
-public abstract class StoreContractTests
+public abstract partial class StoreContractTests
 {
     protected const string Pods = "/registry/configmaps/default/";
 
@@ -203,7 +203,8 @@ public abstract class StoreContractTests
     [Fact]
     public async Task List_pages_stay_pinned_to_the_first_page_revision()
     {
-        await using var store = await OpenAsync();
+        // A tiny cache history sends the older reads to the backend's own history where it has one.
+        await using var store = await OpenAsync(new StoreTestOptions { CacheHistory = 2 });
         for (var i = 0; i < 10; i++)
         {
             await store.CreateAsync(Pods + $"k{i}", Obj.ConfigMap($"k{i}"), Ct);
@@ -233,7 +234,8 @@ public abstract class StoreContractTests
     [Fact]
     public async Task List_limit_counts_items_after_the_filter()
     {
-        await using var store = await OpenAsync();
+        // A tiny cache history sends the older reads to the backend's own history where it has one.
+        await using var store = await OpenAsync(new StoreTestOptions { CacheHistory = 2 });
         for (var i = 0; i < 10; i++)
         {
             await store.CreateAsync(Pods + $"k{i}", Obj.ConfigMap($"k{i}", (i % 2).ToString(System.Globalization.CultureInfo.InvariantCulture)), Ct);
@@ -251,7 +253,8 @@ public abstract class StoreContractTests
     [Fact]
     public async Task List_at_an_exact_revision_shows_that_revision()
     {
-        await using var store = await OpenAsync();
+        // A tiny cache history sends the older reads to the backend's own history where it has one.
+        await using var store = await OpenAsync(new StoreTestOptions { CacheHistory = 2 });
         await store.CreateAsync(Pods + "a", Obj.ConfigMap("a", "1"), Ct);
         await store.CreateAsync(Pods + "b", Obj.ConfigMap("b", "1"), Ct);
         var at2 = store.CurrentRevision;
