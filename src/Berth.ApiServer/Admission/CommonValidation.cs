@@ -42,7 +42,7 @@ internal static class CommonValidation
         {
             foreach (var message in NameValidation.IsValidPercent(value.Value ?? ""))
             {
-                errors.Add(FieldError.Invalid(path, new GoValue.Literal(value.Value ?? ""), message));
+                errors.Add(FieldError.Invalid(path, value, message));
             }
         }
         else
@@ -68,7 +68,7 @@ internal static class CommonValidation
     {
         if (IsString(value) && IntOrPercentValue(value) > 100)
         {
-            errors.Add(FieldError.Invalid(path, new GoValue.Literal(value.Value ?? ""), "must not be greater than 100%"));
+            errors.Add(FieldError.Invalid(path, value, "must not be greater than 100%"));
         }
     }
 }

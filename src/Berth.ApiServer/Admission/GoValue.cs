@@ -27,7 +27,10 @@ internal static class GoValue
         int or long or short or uint or ulong => Convert.ToString(value, CultureInfo.InvariantCulture)!,
         double d => d.ToString("R", CultureInfo.InvariantCulture),
         float f => f.ToString("R", CultureInfo.InvariantCulture),
-        IntOrString ios => ios.Value ?? "",
+        // intstr.IntOrString's String() has a pointer receiver, so upstream prints the struct with %#v.
+        IntOrString ios => long.TryParse(ios.Value, out var number)
+            ? $"intstr.IntOrString{{Type:0, IntVal:{number}, StrVal:\"\"}}"
+            : $"intstr.IntOrString{{Type:1, IntVal:0, StrVal:{Quote(ios.Value ?? "")}}}",
         IEnumerable<KeyValuePair<string, string>> map => FormatMap(map),
         IEnumerable<string> list => "[]string{" + string.Join(", ", list.Select(Quote)) + "}",
         IEnumerable => value.ToString() ?? "",

@@ -224,7 +224,7 @@ internal static class StatefulSetValidation
             CommonValidation.ValidatePositiveIntOrPercent(maxUnavailable, maxPath, errors);
             if (CommonValidation.IntOrPercentValue(maxUnavailable) == 0)
             {
-                errors.Add(FieldError.Invalid(maxPath, new GoValue.Literal(maxUnavailable.Value ?? ""), "cannot be 0"));
+                errors.Add(FieldError.Invalid(maxPath, maxUnavailable, "cannot be 0"));
             }
 
             CommonValidation.IsNotMoreThan100Percent(maxUnavailable, maxPath, errors);
