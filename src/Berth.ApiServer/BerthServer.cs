@@ -1,6 +1,7 @@
 using System.Net;
 using Berth.ApiServer.Discovery;
 using Berth.ApiServer.Http;
+using Berth.ApiServer.OpenApi;
 using Berth.ApiServer.Registry;
 using Berth.ApiServer.Serving;
 using Berth.Storage;
@@ -87,7 +88,7 @@ public sealed class BerthServer : IAsyncDisposable
             options.ConfigureServices?.Invoke(builder.Services);
 
             var app = builder.Build();
-            var handler = new ApiHandler(credentials.Token, new DiscoveryDocuments(),
+            var handler = new ApiHandler(credentials.Token, new DiscoveryDocuments(), new OpenApiDocuments(Core.ResourceCatalog.All, ApiHandler.OpenApiVersion),
                 new ResourceEndpoints(registry, options.PodSubresourceHandler),
                 app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Berth.ApiServer"));
             app.Run(handler.HandleAsync);

@@ -3,6 +3,7 @@ using System.Net;
 using Berth.ApiServer;
 using Berth.Storage;
 using Berth.Storage.Memory;
+using Berth.Storage.Sqlite;
 
 namespace Berth.Cli;
 
@@ -80,14 +81,9 @@ internal static class ServeCommand
         return command;
     }
 
-    private static ValueTask<IStore> OpenStore(string kind, string dataDir, CancellationToken cancellationToken)
+    private static async ValueTask<IStore> OpenStore(string kind, string dataDir, CancellationToken cancellationToken) => kind switch
     {
-        _ = dataDir;
-        _ = cancellationToken;
-        return kind switch
-        {
-            "memory" => ValueTask.FromResult<IStore>(new MemoryStore()),
-            _ => throw new InvalidOperationException("the sqlite store is not in this build yet; use --store memory"),
-        };
-    }
+        "memory" => new MemoryStore(),
+        _ => await SqliteStore.OpenAsync(new SqliteStoreOptions { DataDir = dataDir }, cancellationToken).ConfigureAwait(false),
+    };
 }

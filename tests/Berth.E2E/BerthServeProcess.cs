@@ -38,7 +38,7 @@ public sealed class BerthServeProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<BerthServeProcess> StartAsync(string store = "memory")
+    public static async Task<BerthServeProcess> StartAsync(string store = "sqlite")
     {
         var dataDir = Directory.CreateTempSubdirectory("berth-e2e-").FullName;
         var port = FreePort();

@@ -216,4 +216,87 @@ public sealed class KubectlTests : IClassFixture<ServerFixture>
         var noType = await kubectl.RunAsync("get widgets");
         Assert.Contains("the server doesn't have a resource type \"widgets\"", noType.Stderr, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [MemberData(nameof(Versions))]
+    public async Task Apply_of_a_changed_manifest_is_configured_and_bumps_the_generation(string version)
+    {
+        var (kubectl, ns) = await SetUpAsync(version, "configured");
+        (await kubectl.RunAsync("apply -f -", Manifests.StatefulSet(ns, "web"))).ShouldSucceed();
+
+        var changed = (await kubectl.RunAsync("apply -f -", Manifests.StatefulSet(ns, "web", image: "nginx:1.26"))).ShouldSucceed();
+
+        Assert.Contains("statefulset.apps/web configured", changed.Stdout, StringComparison.Ordinal);
+        var fields = (await kubectl.RunAsync($"get sts web -n {ns} -o jsonpath={{.spec.template.spec.containers[0].image}},{{.metadata.generation}}"))
+            .ShouldSucceed().Stdout;
+        Assert.Equal("nginx:1.26,2", fields);
+    }
+
+    [Theory]
+    [MemberData(nameof(Versions))]
+    public async Task Server_side_apply_creates_then_applies_and_reports_conflicts(string version)
+    {
+        var (kubectl, ns) = await SetUpAsync(version, "ssa");
+
+        var created = (await kubectl.RunAsync("apply --server-side -f -", Manifests.StatefulSet(ns, "web"))).ShouldSucceed();
+        Assert.Contains("statefulset.apps/web serverside-applied", created.Stdout, StringComparison.Ordinal);
+        var again = (await kubectl.RunAsync("apply --server-side -f -", Manifests.StatefulSet(ns, "web", replicas: 4))).ShouldSucceed();
+        Assert.Contains("serverside-applied", again.Stdout, StringComparison.Ordinal);
+        Assert.Equal("4", (await kubectl.RunAsync($"get sts web -n {ns} -o jsonpath={{.spec.replicas}}")).ShouldSucceed().Stdout);
+
+        var conflict = await kubectl.RunAsync("apply --server-side --field-manager=other -f -", Manifests.StatefulSet(ns, "web", replicas: 6));
+        Assert.NotEqual(0, conflict.ExitCode);
+        Assert.Contains("conflict", conflict.Stderr, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains(".spec.replicas", conflict.Stderr, StringComparison.Ordinal);
+
+        (await kubectl.RunAsync("apply --server-side --field-manager=other --force-conflicts -f -", Manifests.StatefulSet(ns, "web", replicas: 6)))
+            .ShouldSucceed();
+        Assert.Equal("6", (await kubectl.RunAsync($"get sts web -n {ns} -o jsonpath={{.spec.replicas}}")).ShouldSucceed().Stdout);
+    }
+
+    [Theory]
+    [MemberData(nameof(Versions))]
+    public async Task Strategic_patch_and_set_image_merge_containers_by_name(string version)
+    {
+        var (kubectl, ns) = await SetUpAsync(version, "smp");
+        (await kubectl.RunAsync("apply -f -", Manifests.StatefulSet(ns, "web"))).ShouldSucceed();
+
+        (await kubectl.RunAsync($"patch sts web -n {ns} -p '{{\"spec\":{{\"template\":{{\"spec\":{{\"containers\":[{{\"name\":\"side\",\"image\":\"busybox\"}}]}}}}}}}}'"))
+            .ShouldSucceed();
+        Assert.Contains("image updated", (await kubectl.RunAsync($"set image sts/web -n {ns} main=nginx:1.27")).ShouldSucceed().Stdout,
+            StringComparison.Ordinal);
+
+        var images = (await kubectl.RunAsync($"get sts web -n {ns} -o 'jsonpath={{range .spec.template.spec.containers[*]}}{{.name}}={{.image}};{{end}}'"))
+            .ShouldSucceed().Stdout;
+        // upstream mergeSortedSlice puts patch items not in the live list before the live-only ones.
+        Assert.Equal("side=busybox;main=nginx:1.27;", images);
+    }
+
+    [Theory]
+    [MemberData(nameof(Versions))]
+    public async Task Explain_prints_field_documentation(string version)
+    {
+        var (kubectl, _) = await SetUpAsync(version, "explain");
+
+        var output = (await kubectl.RunAsync("explain statefulset.spec.updateStrategy")).ShouldSucceed().Stdout;
+
+        Assert.Contains("KIND:", output, StringComparison.Ordinal);
+        Assert.Contains("StatefulSet", output, StringComparison.Ordinal);
+        Assert.Contains("rollingUpdate", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Versions))]
+    public async Task An_invalid_statefulset_is_refused_with_the_upstream_message(string version)
+    {
+        var (kubectl, ns) = await SetUpAsync(version, "invalid");
+        var manifest = Manifests.StatefulSet(ns, "web").Replace("matchLabels: {app: web}", "matchLabels: {app: other}", StringComparison.Ordinal);
+
+        var result = await kubectl.RunAsync("apply -f -", manifest);
+
+        Assert.NotEqual(0, result.ExitCode);
+        // kubectl rewrites a 422 from "StatefulSet.apps \"web\" is invalid: ..." into "The StatefulSet \"web\" is invalid: ...".
+        Assert.Contains("The StatefulSet \"web\" is invalid: spec.template.metadata.labels: Invalid value:", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("`selector` does not match template `labels`", result.Stderr, StringComparison.Ordinal);
+    }
 }

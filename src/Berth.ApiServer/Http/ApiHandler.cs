@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Berth.ApiServer.Discovery;
+using Berth.ApiServer.OpenApi;
 using Berth.Serialization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -15,6 +16,8 @@ internal sealed class ApiHandler
 {
     public const string GitVersion = "v1.33.1-berth";
 
+    public const string OpenApiVersion = "v1.33.1";
+
     private static readonly byte[] Ok = "ok"u8.ToArray();
     private static readonly byte[] VersionDocument = Encoding.UTF8.GetBytes(
         "{\"major\":\"1\",\"minor\":\"33\",\"gitVersion\":\"" + GitVersion + "\",\"gitCommit\":\"0000000000000000000000000000000000000000\","
@@ -23,12 +26,14 @@ internal sealed class ApiHandler
 
     private readonly byte[] _expectedAuthorization;
     private readonly DiscoveryDocuments _discovery;
+    private readonly OpenApiDocuments _openApi;
     private readonly ResourceEndpoints _resources;
     private readonly ILogger _logger;
     private volatile bool _ready;
 
-    public ApiHandler(string token, DiscoveryDocuments discovery, ResourceEndpoints resources, ILogger logger)
+    public ApiHandler(string token, DiscoveryDocuments discovery, OpenApiDocuments openApi, ResourceEndpoints resources, ILogger logger)
     {
+        _openApi = openApi;
         _expectedAuthorization = Encoding.UTF8.GetBytes("Bearer " + token);
         _discovery = discovery;
         _resources = resources;
@@ -123,11 +128,30 @@ internal sealed class ApiHandler
                     }
 
                 case "/openapi/v2" or "/swagger-2.0.0.pb-v1":
-                    // kubectl 1.27/1.28 need this 200 before any apply or explain; an empty protobuf document parses
-                    // and validates everything, leaving validation to the server (research: kubectl-protocol.md 3).
-                    return HttpResponses.WriteAsync(context, 200, Array.Empty<byte>(), "application/octet-stream");
+                    // kubectl 1.27/1.28 need this 200 before any apply or explain (research: kubectl-protocol.md 3).
+                    // Go's mime parser rejects the "@" in upstream's protobuf media type name, so octet-stream.
+                    return HttpResponses.WriteAsync(context, 200, _openApi.V2, "application/octet-stream");
+                case "/openapi/v3":
+                    return HttpResponses.WriteAsync(context, 200, _openApi.V3Index, MediaTypes.Json);
                 default:
                     break;
+            }
+
+            if (path.StartsWith("/openapi/v3/", StringComparison.Ordinal))
+            {
+                if (!_openApi.TryGetV3(path, out var document, out var etag))
+                {
+                    throw Errors.NoHandler();
+                }
+
+                context.Response.Headers.ETag = etag;
+                if (context.Request.Headers.IfNoneMatch.ToString() == etag)
+                {
+                    context.Response.StatusCode = 304;
+                    return Task.CompletedTask;
+                }
+
+                return HttpResponses.WriteAsync(context, 200, document, MediaTypes.Json);
             }
 
             var parts = path.Trim('/').Split('/');

@@ -9,7 +9,9 @@ using Berth.ApiServer.Watch;
 using Berth.Core;
 using Berth.Serialization;
 using Berth.Serialization.Patching;
+using Berth.Serialization.Patching.Apply;
 using Berth.Storage;
+using k8s.Models;
 using Microsoft.AspNetCore.Http;
 
 namespace Berth.ApiServer.Http;
@@ -265,29 +267,118 @@ internal sealed class ResourceEndpoints
         var bytes = await RequestBody.ReadAsync(context).ConfigureAwait(false);
         var options = query.ToWriteOptions();
         var patch = ParsePatch(patchType, bytes);
-        var kv = await _registry.GuaranteedUpdateAsync(resource, ns, name, sub, options, (_, current) =>
+        KeyValue kv;
+        var status = 200;
+        if (patchType == MediaTypes.ApplyPatch)
         {
-            var patched = ApplyPatch(patchType, current, patch, resource);
-            ObjectRegistry.CheckUnknownFields(resource, patched, options);
-            return patched;
-        }, context.RequestAborted).ConfigureAwait(false);
+            (kv, var created) = await ApplyAsync(context, resource, ns, name, sub, query, options, patch).ConfigureAwait(false);
+            status = created ? 201 : 200;
+        }
+        else
+        {
+            kv = await _registry.GuaranteedUpdateAsync(resource, ns, name, sub, options, (_, current) =>
+            {
+                var patched = ApplyPatch(patchType, current, patch, resource.ModelType, resource);
+                ObjectRegistry.CheckUnknownFields(resource, patched, options);
+                return patched;
+            }, context.RequestAborted).ConfigureAwait(false);
+        }
+
         HttpResponses.AddWarnings(context, options.Warnings);
-        await WriteStoredAsync(context, resource, 200, kv.Value, query).ConfigureAwait(false);
+        await WriteStoredAsync(context, resource, status, kv.Value, query).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Server-side apply (application/apply-patch+yaml): creates the object when absent, else merges the
+    /// configuration for the field manager, refusing with 409 on fields another manager owns unless force.
+    /// </summary>
+    private async Task<(KeyValue Kv, bool Created)> ApplyAsync(HttpContext context, ResourceDescriptor resource, string? ns, string name,
+        string? sub, QueryOptions query, WriteOptions options, JsonNode? patch)
+    {
+        if (string.IsNullOrEmpty(query.FieldManager))
+        {
+            throw new ApiException(Status.Failure(422, "Invalid",
+                "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
+                new StatusDetails { Group = "meta.k8s.io", Kind = "PatchOptions", Causes = [new StatusCause("FieldValueRequired", "Required value: is required for apply patch", "fieldManager")] }));
+        }
+
+        if (patch is not JsonObject applied)
+        {
+            throw Errors.BadRequest("error decoding YAML: the apply configuration must be an object");
+        }
+
+        var bodyName = JsonMeta.String(applied["metadata"], "name");
+        if (!string.IsNullOrEmpty(bodyName) && bodyName != name)
+        {
+            throw Errors.BadRequest($"the name of the object ({bodyName}) does not match the name on the URL ({name})");
+        }
+
+        ObjectRegistry.CheckUnknownFields(resource, applied, options);
+        var manager = query.FieldManager;
+        var now = _registry.Time.GetUtcNow().UtcDateTime;
+        while (true)
+        {
+            var exists = await _registry.Store.GetAsync(resource.Key(ns, name), context.RequestAborted).ConfigureAwait(false) is not null;
+            if (!exists && sub is null)
+            {
+                var result = RunApply(null, applied, manager, query.Force, resource, now, null);
+                try
+                {
+                    var created = await _registry.CreateAsync(resource, ns, (JsonObject)result, options, context.RequestAborted).ConfigureAwait(false);
+                    return (created, true);
+                }
+                catch (ApiException e) when (e.Status.Reason == "AlreadyExists")
+                {
+                    continue; // created in between: apply to it instead
+                }
+            }
+
+            var updated = await _registry.GuaranteedUpdateAsync(resource, ns, name, sub, options,
+                (_, current) => (JsonObject)RunApply(current, applied, manager, query.Force, resource, now, sub),
+                context.RequestAborted).ConfigureAwait(false);
+            return (updated, false);
+        }
+    }
+
+    private static JsonNode RunApply(JsonObject? live, JsonObject applied, string manager, bool force, ResourceDescriptor resource, DateTime now,
+        string? sub)
+    {
+        ApplyResult result;
+        try
+        {
+            result = ServerSideApply.Apply(live, applied, manager, force, resource.ModelType, now, sub);
+        }
+        catch (PatchException e)
+        {
+            throw new ApiException(Status.Failure(e.Code, e.Reason, e.Message));
+        }
+
+        if (result.ConflictMessage is { } message)
+        {
+            throw new ApiException(Status.Failure(409, "Conflict", message, new StatusDetails
+            {
+                Causes = result.Conflicts.Select(c => new StatusCause("FieldManagerConflict", c.Message, c.Field)).ToList(),
+            }));
+        }
+
+        return result.Merged;
     }
 
     internal static JsonNode? ParsePatch(string patchType, byte[] bytes) => patchType switch
     {
-        MediaTypes.MergePatch or MediaTypes.JsonPatch => RequestBody.ParseJson(bytes, "patch"),
+        MediaTypes.MergePatch or MediaTypes.JsonPatch or MediaTypes.StrategicMergePatch => RequestBody.ParseJson(bytes, "patch"),
+        MediaTypes.ApplyPatch => YamlBody.Convert(bytes) ?? throw Errors.BadRequest("the body of the request was empty"),
         _ => throw PatchTypeUnsupported(),
     };
 
-    /// <summary>upstream's 415 for a patch type the resource does not accept.</summary>
+    /// <summary>upstream's 415 for a patch type it does not know.</summary>
     internal static ApiException PatchTypeUnsupported() =>
         new(Status.Failure(415, "UnsupportedMediaType",
             "the body of the request was in an unknown format - accepted media types include: "
-            + "application/json-patch+json, application/merge-patch+json"));
+            + "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, "
+            + "application/strategic-merge-patch+json"));
 
-    internal static JsonObject ApplyPatch(string patchType, JsonObject current, JsonNode? patch, ResourceDescriptor resource)
+    internal static JsonObject ApplyPatch(string patchType, JsonObject current, JsonNode? patch, Type modelType, ResourceDescriptor resource)
     {
         JsonNode? result;
         try
@@ -296,6 +387,7 @@ internal sealed class ResourceEndpoints
             {
                 MediaTypes.MergePatch => JsonMergePatch.Apply(current, patch?.DeepClone()),
                 MediaTypes.JsonPatch => JsonPatch.Apply(current, patch?.DeepClone()),
+                MediaTypes.StrategicMergePatch => StrategicMergePatch.Apply(current, patch, modelType),
                 _ => throw PatchTypeUnsupported(),
             };
         }
@@ -328,7 +420,12 @@ internal sealed class ResourceEndpoints
         var kv = await _registry.GuaranteedUpdateAsync(resource, ns, name, null, options, (_, current) =>
         {
             var scale = ScaleSubresource.FromObject(current);
-            var desired = body is not null ? (JsonObject)body.DeepClone() : ApplyPatch(patchType!, scale, patch, resource);
+            if (patchType == MediaTypes.ApplyPatch)
+            {
+                throw PatchTypeUnsupported();
+            }
+
+            var desired = body is not null ? (JsonObject)body.DeepClone() : ApplyPatch(patchType!, scale, patch, typeof(V1Scale), resource);
             return ScaleSubresource.ApplyTo(current, desired, name);
         }, context.RequestAborted).ConfigureAwait(false);
         await WriteObjectAsync(context, 200, ScaleSubresource.FromObject(ObjectRegistry.Parse(kv.Value)), options.Warnings).ConfigureAwait(false);

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Berth.ApiServer.Admission;
 using Berth.ApiServer.Http;
 using Berth.Core;
 using Berth.Serialization;
@@ -97,35 +98,22 @@ internal sealed class ObjectRegistry
         }
 
         var name = JsonMeta.String(meta, "name") ?? "";
-        if (name.Length == 0)
+        var generateName = JsonMeta.String(meta, "generateName") ?? "";
+        if (name.Length == 0 && generateName.Length > 0)
         {
-            var generateName = JsonMeta.String(meta, "generateName") ?? "";
-            if (generateName.Length == 0)
-            {
-                throw Invalid(resource, "", [new StatusCause("FieldValueRequired",
-                    "Required value: name or generateName is required", "metadata.name")]);
-            }
-
-            var invalidPrefix = ObjectMetaRules.ValidateName(resource, generateName, generated: true);
-            if (invalidPrefix.Count > 0)
-            {
-                throw Invalid(resource, generateName, invalidPrefix);
-            }
-
-            // upstream names.SimpleNameGenerator: prefix (cut to leave room) + 5 random characters.
+            // upstream rest.BeforeCreate: names.SimpleNameGenerator, the prefix cut to leave room for 5 characters;
+            // validation (of both) follows in admission.
             name = (generateName.Length > 58 ? generateName[..58] : generateName) + RandomSuffix();
-        }
-
-        var nameCauses = ObjectMetaRules.ValidateName(resource, name, generated: false);
-        if (nameCauses.Count > 0)
-        {
-            throw Invalid(resource, name, nameCauses);
         }
 
         CheckUnknownFields(resource, body, options);
         PrepareForCreate(resource, body);
 
-        meta["name"] = name;
+        if (name.Length > 0)
+        {
+            meta["name"] = name;
+        }
+
         if (ns is not null)
         {
             meta["namespace"] = ns;
@@ -139,7 +127,7 @@ internal sealed class ObjectRegistry
         meta.Remove("selfLink");
         meta.Remove("resourceVersion");
 
-        var node = Admit(resource, body, old: null);
+        var node = Admit(resource, body, old: null, subresource: null);
         if (ns is not null)
         {
             await CheckNamespaceAcceptsContentAsync(ns, cancellationToken).ConfigureAwait(false);
@@ -452,7 +440,7 @@ internal sealed class ObjectRegistry
         working["apiVersion"] = resource.ApiVersion;
         working["kind"] = resource.Kind;
 
-        var admitted = Admit(resource, working, current);
+        var admitted = Admit(resource, working, current, subresource);
         var admittedMeta = JsonMeta.Metadata(admitted);
         if (!JsonMeta.SameDesiredState(admitted, current))
         {
@@ -475,14 +463,35 @@ internal sealed class ObjectRegistry
         return admitted;
     }
 
-    /// <summary>Decode into the model (type check), default, validate, encode (dropping unknown fields).</summary>
-    private static JsonObject Admit(ResourceDescriptor resource, JsonObject node, JsonObject? old)
+    /// <summary>
+    /// Decode into the model (type check), default, validate (upstream strategy Validate / ValidateUpdate and
+    /// the create-time admission plugins), encode (dropping unknown fields).
+    /// </summary>
+    private static JsonObject Admit(ResourceDescriptor resource, JsonObject node, JsonObject? old, string? subresource)
     {
         var model = ModelCodec.Decode(resource, node);
+        ObjectDefaulter.Default(model);
+        IReadOnlyList<FieldError> errors;
+        if (old is null)
+        {
+            ObjectDefaulter.AdmitCreate(model);
+            errors = ObjectValidator.ValidateCreate(model);
+        }
+        else
+        {
+            var oldModel = ModelCodec.Decode(resource, old);
+            errors = subresource == "status" ? ObjectValidator.ValidateStatusUpdate(model, oldModel) : ObjectValidator.ValidateUpdate(model, oldModel);
+        }
+
+        if (errors.Count > 0)
+        {
+            var name = JsonMeta.String(node["metadata"], "name") ?? "";
+            throw new ApiException(InvalidStatus.Create(resource.Kind, resource.Group, name, errors));
+        }
+
         var encoded = ModelCodec.Encode(resource, model);
         encoded["apiVersion"] = resource.ApiVersion;
         encoded["kind"] = resource.Kind;
-        _ = old;
         return encoded;
     }
 

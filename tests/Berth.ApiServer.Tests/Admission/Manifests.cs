@@ -1,6 +1,5 @@
 using System.Text;
 using Berth.ApiServer.Admission;
-using Berth.Serialization;
 
 namespace Berth.ApiServer.Tests.Admission;
 

@@ -1,6 +1,4 @@
 using Berth.ApiServer.Admission;
-using k8s.Models;
-using Xunit;
 
 namespace Berth.ApiServer.Tests.Admission;
 
