@@ -47,7 +47,13 @@ internal sealed class OpenApiDocuments
         V2 = OpenApiV2Document.Build(resources, serverVersion);
     }
 
-    /// <summary>The protobuf body of /openapi/v2 (Content-Type application/com.github.proto-openapi.spec.v2@v1.0+protobuf).</summary>
+    /// <summary>
+    /// The Content-Type to serve <see cref="V2"/> with: upstream's alternative spelling without '@', because kubectl
+    /// 1.27 parses the response type with Go's mime package, which rejects the '@' form kubectl sends in Accept.
+    /// </summary>
+    public const string V2ContentType = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+
+    /// <summary>The protobuf body of /openapi/v2 (serve it with <see cref="V2ContentType"/>).</summary>
     public byte[] V2 { get; }
 
     /// <summary>The JSON body of /openapi/v3.</summary>
