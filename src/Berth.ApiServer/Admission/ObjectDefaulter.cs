@@ -13,6 +13,7 @@ internal static class ObjectDefaulter
 
     public static void Default(object model)
     {
+        ZeroValues.Fill(model);
         switch (model)
         {
             case V1StatefulSet set:

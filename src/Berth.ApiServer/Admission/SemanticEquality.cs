@@ -28,6 +28,11 @@ internal static class SemanticEquality
         return text.ToString().TrimEnd('\n');
     }
 
+    /// <summary>The normalised JSON form of a model (null members and empty lists dropped), for field-wise comparison.</summary>
+    public static JsonObject ToNode<T>(T value)
+        where T : class =>
+        (JsonObject)Normalize(value)!;
+
     private static JsonNode? Normalize<T>(T? value)
         where T : class
     {

@@ -8,6 +8,9 @@ internal static class StatefulSetValidation
 {
     private static readonly string[] RetentionPolicyTypes = ["Retain", "Delete"];
 
+    private static readonly string[] MutableFields =
+        ["replicas", "template", "updateStrategy", "minReadySeconds", "ordinals", "persistentVolumeClaimRetentionPolicy"];
+
     // The fields kubectl 1.27-1.33 clusters let an update change; the message lists them in this order.
     public const string ForbiddenUpdateMessage =
         "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', " +
@@ -30,15 +33,23 @@ internal static class StatefulSetValidation
         ObjectMetaValidation.ValidateObjectMetaUpdate(set.Metadata, old.Metadata, "metadata", errors);
         ValidateSpec(set.Spec, "spec", errors, validateClaimTemplates: false);
 
-        var clone = SemanticEquality.Clone(set.Spec ?? new V1StatefulSetSpec());
-        var oldSpec = old.Spec ?? new V1StatefulSetSpec();
-        clone.Replicas = oldSpec.Replicas;
-        clone.Template = oldSpec.Template;
-        clone.UpdateStrategy = oldSpec.UpdateStrategy;
-        clone.MinReadySeconds = oldSpec.MinReadySeconds;
-        clone.Ordinals = oldSpec.Ordinals;
-        clone.PersistentVolumeClaimRetentionPolicy = oldSpec.PersistentVolumeClaimRetentionPolicy;
-        if (!SemanticEquality.AreEqual(clone, oldSpec))
+        // upstream copies the mutable fields from the old spec onto a clone of the new one and compares; the same,
+        // done on the JSON forms (one serialisation each instead of a deep copy).
+        var updated = SemanticEquality.ToNode(set.Spec ?? new V1StatefulSetSpec());
+        var previous = SemanticEquality.ToNode(old.Spec ?? new V1StatefulSetSpec());
+        foreach (var field in MutableFields)
+        {
+            if (previous[field] is { } value)
+            {
+                updated[field] = value.DeepClone();
+            }
+            else
+            {
+                updated.Remove(field);
+            }
+        }
+
+        if (!System.Text.Json.Nodes.JsonNode.DeepEquals(updated, previous))
         {
             errors.Add(FieldError.Forbidden("spec", ForbiddenUpdateMessage));
         }

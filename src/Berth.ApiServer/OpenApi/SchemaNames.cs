@@ -82,12 +82,19 @@ internal static partial class SchemaNames
         return match.Success ? (match.Groups[1].Value, match.Groups[2].Value) : ("v1", type.Name);
     }
 
+    // The core/v1 kinds whose nested types other groups also use (PodTemplateSpec, PodSpec, PersistentVolumeClaim...).
+    // Listed rather than found by scanning the 5,900 types of KubernetesClient, which costs over a second cold.
+    private static readonly Type[] CoreRoots =
+    [
+        typeof(V1Pod), typeof(V1PodTemplate), typeof(V1ReplicationController), typeof(V1Service), typeof(V1Endpoints),
+        typeof(V1PersistentVolume), typeof(V1PersistentVolumeClaim), typeof(V1Node), typeof(V1Namespace), typeof(V1ConfigMap),
+        typeof(V1Secret), typeof(V1ServiceAccount), typeof(Corev1Event), typeof(V1LimitRange), typeof(V1ResourceQuota), typeof(V1Binding),
+    ];
+
     private static HashSet<Type> ComputeCoreReachable()
     {
-        var roots = typeof(V1Pod).Assembly.GetTypes()
-            .Where(t => t.GetCustomAttribute<KubernetesEntityAttribute>() is { Group: "", ApiVersion: "v1" });
         var seen = new HashSet<Type>();
-        var queue = new Queue<Type>(roots);
+        var queue = new Queue<Type>(CoreRoots);
         while (queue.TryDequeue(out var type))
         {
             if (!seen.Add(type))
