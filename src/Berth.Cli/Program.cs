@@ -4,9 +4,12 @@ namespace Berth.Cli;
 
 internal static class Program
 {
-    private static int Main(string[] args)
+    private static Task<int> Main(string[] args)
     {
-        var root = new RootCommand("Berth: StatefulSets on one machine, driven by real kubectl.");
-        return root.Parse(args).Invoke();
+        var root = new RootCommand("Berth: StatefulSets on one machine, driven by real kubectl.")
+        {
+            ServeCommand.Create(),
+        };
+        return root.Parse(args).InvokeAsync();
     }
 }

@@ -22,7 +22,9 @@ public static class BerthJson
     {
         var options = new JsonSerializerOptions
         {
-            TypeInfoResolver = SourceGenerationContext.Default,
+            // RawExtension-like members (ControllerRevision.data, managedFields[].fieldsV1) are typed object and
+            // hold JsonElement, which the library's generated context does not describe; ours adds it.
+            TypeInfoResolver = JsonTypeInfoResolver.Combine(SourceGenerationContext.Default, WireJsonContext.Default),
             PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
             DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
             UnmappedMemberHandling = strict ? JsonUnmappedMemberHandling.Disallow : JsonUnmappedMemberHandling.Skip,

@@ -1,5 +1,3 @@
-using Xunit;
-
 namespace Berth.Core.Tests;
 
 public sealed class ResourceCatalogTests

@@ -1,5 +1,3 @@
-using Xunit;
-
 namespace Berth.Storage.Tests;
 
 internal static class StoreAssert

@@ -1,5 +1,4 @@
 using System.Globalization;
-using FsCheck.Xunit;
 using static Berth.Storage.Tests.StoreAssert;
 
 namespace Berth.Storage.Tests;

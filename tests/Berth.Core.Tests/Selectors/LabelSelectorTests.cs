@@ -1,8 +1,4 @@
 using Berth.Core.Selectors;
-using FsCheck;
-using FsCheck.Fluent;
-using k8s.Models;
-using Xunit;
 
 namespace Berth.Core.Tests.Selectors;
 

@@ -1,6 +1,4 @@
 using System.Text.Json.Nodes;
-using FsCheck;
-using FsCheck.Fluent;
 
 namespace Berth.Serialization.Tests.Patching;
 

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Berth.Serialization.Tests.Patching;
-using Xunit;
 
 namespace Berth.Serialization.Tests.Yaml;
 

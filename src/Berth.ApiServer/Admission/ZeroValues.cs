@@ -1,0 +1,83 @@
+using System.Collections;
+using System.Collections.Concurrent;
+using System.Reflection;
+using k8s.Models;
+
+namespace Berth.ApiServer.Admission;
+
+/// <summary>
+/// Go decodes a JSON null inside a list or map into the element's zero value (an empty struct, ""), so upstream's
+/// defaulting and validation never see null elements. The C# models keep the nulls; this replaces them in place with
+/// empty models and empty strings, so `[null]` containers are reported as missing names, not thrown on.
+/// </summary>
+internal static class ZeroValues
+{
+    private static readonly ConcurrentDictionary<Type, PropertyInfo[]> Containers = new();
+
+    public static void Fill(object model) => Walk(model, depth: 0);
+
+    private static void Walk(object model, int depth)
+    {
+        if (depth > 64)
+        {
+            return;
+        }
+
+        foreach (var property in Containers.GetOrAdd(model.GetType(), FindContainers))
+        {
+            switch (property.GetValue(model))
+            {
+                case IList list:
+                    FillList(list, property.PropertyType, depth);
+                    break;
+                case IDictionary<string, string> map:
+                    foreach (var key in map.Where(p => p.Value is null).Select(p => p.Key).ToList())
+                    {
+                        map[key] = "";
+                    }
+
+                    break;
+                case { } child when IsModel(child.GetType()):
+                    Walk(child, depth + 1);
+                    break;
+                default:
+                    break;
+            }
+        }
+    }
+
+    private static void FillList(IList list, Type listType, int depth)
+    {
+        var element = listType.IsGenericType ? listType.GetGenericArguments()[0] : typeof(object);
+        for (var i = 0; i < list.Count; i++)
+        {
+            if (list[i] is null)
+            {
+                if (element == typeof(string))
+                {
+                    list[i] = "";
+                }
+                else if (IsModel(element) && element.GetConstructor(Type.EmptyTypes) is not null)
+                {
+                    list[i] = Activator.CreateInstance(element);
+                }
+            }
+
+            if (list[i] is { } item && IsModel(item.GetType()))
+            {
+                Walk(item, depth + 1);
+            }
+        }
+    }
+
+    private static PropertyInfo[] FindContainers(Type type) => type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+        .Where(p => p.GetIndexParameters().Length == 0 && p.CanRead
+                    && (IsModel(p.PropertyType) || typeof(IList).IsAssignableFrom(p.PropertyType)
+                        || (p.PropertyType.IsGenericType && p.PropertyType.GetGenericTypeDefinition() == typeof(IList<>))
+                        || p.PropertyType == typeof(IDictionary<string, string>)))
+        .ToArray();
+
+    private static bool IsModel(Type type) =>
+        string.Equals(type.Namespace, "k8s.Models", StringComparison.Ordinal) && type.IsClass
+        && type != typeof(IntOrString) && type != typeof(ResourceQuantity);
+}

@@ -1,0 +1,140 @@
+using System.Net;
+using Berth.ApiServer.Discovery;
+using Berth.ApiServer.Http;
+using Berth.ApiServer.OpenApi;
+using Berth.ApiServer.Registry;
+using Berth.ApiServer.Serving;
+using Berth.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Berth.ApiServer;
+
+/// <summary>
+/// A running API server: Kestrel over TLS (HTTP/1.1 and HTTP/2) in front of the registry and the store.
+/// <see cref="StartAsync"/> returns once /readyz answers 200 and DATA/kubeconfig is written.
+/// </summary>
+public sealed class BerthServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly IStore _store;
+    private int _stopped;
+
+    private BerthServer(WebApplication app, IStore store, ObjectRegistry registry, Uri url, string kubeconfigPath, string token, string caPem)
+    {
+        _app = app;
+        _store = store;
+        Registry = registry;
+        Url = url;
+        KubeconfigPath = kubeconfigPath;
+        Token = token;
+        CaPem = caPem;
+    }
+
+    /// <summary>https://127.0.0.1:PORT, with the port actually bound.</summary>
+    public Uri Url { get; }
+
+    public string KubeconfigPath { get; }
+
+    public string Token { get; }
+
+    /// <summary>The CA that signed the serving certificate (PEM).</summary>
+    public string CaPem { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    internal ObjectRegistry Registry { get; }
+
+    public static async Task<BerthServer> StartAsync(BerthServerOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!IPAddress.IsLoopback(options.Listen.Address) && !options.AllowNonLoopback)
+        {
+            throw new InvalidOperationException(
+                $"refusing to listen on {options.Listen}: it is not a loopback address (pass --allow-non-loopback to do it anyway)");
+        }
+
+        var dataDir = Path.GetFullPath(options.DataDir);
+        var credentials = ServingCredentials.LoadOrCreate(dataDir, options.TimeProvider);
+        var store = await options.OpenStore(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var registry = new ObjectRegistry(store, options.TimeProvider, options.GarbageCollectorEnabled);
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            builder.WebHost.ConfigureKestrel(kestrel =>
+            {
+                kestrel.AddServerHeader = false;
+                // Bodies are read and limited (3 MiB, 413 with a Status) by the handler itself.
+                kestrel.Limits.MaxRequestBodySize = null;
+                kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
+                // Long watches over HTTP/2 stay healthy through idle middleboxes.
+                kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(30);
+                kestrel.Listen(options.Listen, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http1AndHttp2;
+                    listen.UseHttps(credentials.ServingCertificate);
+                });
+            });
+            builder.Services.AddSingleton(store);
+            builder.Services.AddSingleton(options.TimeProvider);
+            options.ConfigureServices?.Invoke(builder.Services);
+
+            var app = builder.Build();
+            var handler = new ApiHandler(credentials.Token, new DiscoveryDocuments(), new OpenApiDocuments(Core.ResourceCatalog.All, ApiHandler.OpenApiVersion),
+                new ResourceEndpoints(registry, options.PodSubresourceHandler),
+                app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Berth.ApiServer"));
+            app.Run(handler.HandleAsync);
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            var port = new Uri(address).Port;
+            var host = options.Listen.Address.Equals(IPAddress.Any) || options.Listen.Address.Equals(IPAddress.Loopback)
+                ? "127.0.0.1"
+                : options.Listen.Address.Equals(IPAddress.IPv6Any) || options.Listen.Address.Equals(IPAddress.IPv6Loopback)
+                    ? "[::1]"
+                    : options.Listen.Address.ToString();
+            var url = new Uri($"https://{host}:{port}");
+
+            await registry.EnsureSystemNamespacesAsync(cancellationToken).ConfigureAwait(false);
+            handler.MarkReady();
+            var kubeconfig = Path.Combine(dataDir, "kubeconfig");
+            if (options.WriteKubeconfig)
+            {
+                // Written only now that /readyz answers 200: its presence tells scripts the API is usable.
+                KubeconfigFile.Write(kubeconfig, url.ToString().TrimEnd('/'), credentials.CaPem, credentials.Token);
+            }
+
+            return new BerthServer(app, store, registry, url, kubeconfig, credentials.Token, credentials.CaPem);
+        }
+        catch
+        {
+            await store.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Blocks until the host shuts down (Ctrl+C / SIGTERM).</summary>
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => Microsoft.Extensions.Hosting.HostingAbstractionsHostExtensions.WaitForShutdownAsync(_app, cancellationToken);
+
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+
+        await _app.StopAsync(cancellationToken).ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+        await _store.DisposeAsync().ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+}

@@ -1,0 +1,39 @@
+using System.Net;
+using Berth.Storage;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Berth.ApiServer;
+
+/// <summary>How to start a <see cref="BerthServer"/>: the composition seam for the CLI, tests and benchmarks.</summary>
+public sealed class BerthServerOptions
+{
+    /// <summary>Where the CA, serving certificate, token and kubeconfig live.</summary>
+    public required string DataDir { get; init; }
+
+    /// <summary>Address and port to listen on; port 0 picks a free one (see <see cref="BerthServer.Url"/>).</summary>
+    public IPEndPoint Listen { get; init; } = new(IPAddress.Loopback, 6443);
+
+    /// <summary>Listening on anything but loopback must be asked for explicitly.</summary>
+    public bool AllowNonLoopback { get; init; }
+
+    /// <summary>Opens the store; the server disposes it on stop.</summary>
+    public required Func<CancellationToken, ValueTask<IStore>> OpenStore { get; init; }
+
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// Set when a garbage collector runs: Orphan and Foreground deletes then park objects behind the orphan and
+    /// foregroundDeletion finalizers as upstream does. Without one, they delete at once.
+    /// </summary>
+    public bool GarbageCollectorEnabled { get; init; }
+
+    /// <summary>Serves pods/log, exec, attach and portforward (ns, pod, subresource); null answers 503.</summary>
+    public Func<HttpContext, string, string, string, Task>? PodSubresourceHandler { get; init; }
+
+    /// <summary>Extra services, for example hosted controllers, registered beside the API server.</summary>
+    public Action<IServiceCollection>? ConfigureServices { get; init; }
+
+    /// <summary>Write DATA/kubeconfig once ready (tests and benchmarks may turn it off).</summary>
+    public bool WriteKubeconfig { get; init; } = true;
+}

@@ -1,0 +1,187 @@
+using System.Security.Cryptography;
+using System.Text;
+using Berth.ApiServer.Discovery;
+using Berth.ApiServer.OpenApi;
+using Berth.Serialization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Berth.ApiServer.Http;
+
+/// <summary>
+/// The one terminal request handler: health and version (open), bearer-token authentication, discovery,
+/// OpenAPI, then resource paths. Every failure leaves as a metav1.Status; client input never yields a 500.
+/// </summary>
+internal sealed class ApiHandler
+{
+    public const string GitVersion = "v1.33.1-berth";
+
+    public const string OpenApiVersion = "v1.33.1";
+
+    private static readonly byte[] Ok = "ok"u8.ToArray();
+    private static readonly byte[] VersionDocument = Encoding.UTF8.GetBytes(
+        "{\"major\":\"1\",\"minor\":\"33\",\"gitVersion\":\"" + GitVersion + "\",\"gitCommit\":\"0000000000000000000000000000000000000000\","
+        + "\"gitTreeState\":\"clean\",\"buildDate\":\"2026-11-23T00:00:00Z\",\"goVersion\":\"go1.24.0\",\"compiler\":\"gc\","
+        + "\"platform\":\"linux/amd64\"}");
+
+    private readonly byte[] _expectedAuthorization;
+    private readonly DiscoveryDocuments _discovery;
+    private readonly OpenApiDocuments _openApi;
+    private readonly ResourceEndpoints _resources;
+    private readonly ILogger _logger;
+    private volatile bool _ready;
+
+    public ApiHandler(string token, DiscoveryDocuments discovery, OpenApiDocuments openApi, ResourceEndpoints resources, ILogger logger)
+    {
+        _openApi = openApi;
+        _expectedAuthorization = Encoding.UTF8.GetBytes("Bearer " + token);
+        _discovery = discovery;
+        _resources = resources;
+        _logger = logger;
+    }
+
+    public void MarkReady() => _ready = true;
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        try
+        {
+            await DispatchAsync(context).ConfigureAwait(false);
+        }
+        catch (ApiException e)
+        {
+            await WriteFailureAsync(context, e.Status).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away.
+        }
+        catch (BadHttpRequestException e)
+        {
+            await WriteFailureAsync(context, Status.Failure(e.StatusCode, "BadRequest", e.Message)).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "internal error serving {Method} {Path}", context.Request.Method, context.Request.Path);
+            await WriteFailureAsync(context, Status.Failure(500, "InternalError", "Internal error occurred: " + e.Message)).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task WriteFailureAsync(HttpContext context, Status status)
+    {
+        if (context.Response.HasStarted)
+        {
+            // A streaming response already sent its headers; all that is left is to end it.
+            context.Abort();
+            return;
+        }
+
+        context.Response.Clear();
+        await HttpResponses.WriteStatusAsync(context, status).ConfigureAwait(false);
+    }
+
+    private Task DispatchAsync(HttpContext context)
+    {
+        var path = context.Request.Path.Value ?? "/";
+        switch (path)
+        {
+            case "/livez" or "/healthz" or "/livez/" or "/healthz/":
+                return HttpResponses.WriteAsync(context, 200, Ok, "text/plain; charset=utf-8");
+            case "/readyz" or "/readyz/":
+                return _ready
+                    ? HttpResponses.WriteAsync(context, 200, Ok, "text/plain; charset=utf-8")
+                    : HttpResponses.WriteAsync(context, 503, "[-]berth-bootstrap failed: not finished\nreadyz check failed"u8.ToArray(), "text/plain; charset=utf-8");
+            case "/version" or "/version/":
+                return HttpResponses.WriteAsync(context, 200, VersionDocument, MediaTypes.Json);
+            default:
+                break;
+        }
+
+        Authenticate(context);
+        var method = context.Request.Method;
+        if (method is "GET" or "HEAD")
+        {
+            switch (path.TrimEnd('/'))
+            {
+                case "/api":
+                    {
+                        var aggregated = DiscoveryDocuments.NegotiateAggregated(context.Request.Headers.Accept);
+                        context.Response.Headers.Vary = "Accept";
+                        return aggregated switch
+                        {
+                            DiscoveryDocuments.AggregatedV2ContentType => HttpResponses.WriteAsync(context, 200, _discovery.CoreV2, aggregated),
+                            DiscoveryDocuments.AggregatedV2Beta1ContentType => HttpResponses.WriteAsync(context, 200, _discovery.CoreV2Beta1, aggregated),
+                            _ => HttpResponses.WriteAsync(context, 200, DiscoveryDocuments.ApiVersions(context.Request.Host.Value ?? "127.0.0.1"), MediaTypes.Json),
+                        };
+                    }
+
+                case "/apis":
+                    {
+                        var aggregated = DiscoveryDocuments.NegotiateAggregated(context.Request.Headers.Accept);
+                        context.Response.Headers.Vary = "Accept";
+                        return aggregated switch
+                        {
+                            DiscoveryDocuments.AggregatedV2ContentType => HttpResponses.WriteAsync(context, 200, _discovery.GroupsV2, aggregated),
+                            DiscoveryDocuments.AggregatedV2Beta1ContentType => HttpResponses.WriteAsync(context, 200, _discovery.GroupsV2Beta1, aggregated),
+                            _ => HttpResponses.WriteAsync(context, 200, _discovery.GroupList, MediaTypes.Json),
+                        };
+                    }
+
+                case "/openapi/v2" or "/swagger-2.0.0.pb-v1":
+                    // kubectl 1.27/1.28 need this 200 before any apply or explain (research: kubectl-protocol.md 3).
+                    // Go's mime parser rejects the "@" in upstream's protobuf media type name, so octet-stream.
+                    return HttpResponses.WriteAsync(context, 200, _openApi.V2, "application/octet-stream");
+                case "/openapi/v3":
+                    return HttpResponses.WriteAsync(context, 200, _openApi.V3Index, MediaTypes.Json);
+                default:
+                    break;
+            }
+
+            if (path.StartsWith("/openapi/v3/", StringComparison.Ordinal))
+            {
+                if (!_openApi.TryGetV3(path, out var document, out var etag))
+                {
+                    throw Errors.NoHandler();
+                }
+
+                context.Response.Headers.ETag = etag;
+                if (context.Request.Headers.IfNoneMatch.ToString() == etag)
+                {
+                    context.Response.StatusCode = 304;
+                    return Task.CompletedTask;
+                }
+
+                return HttpResponses.WriteAsync(context, 200, document, MediaTypes.Json);
+            }
+
+            var parts = path.Trim('/').Split('/');
+            if (parts is ["api", var coreVersion] && _discovery.ResourceList(coreVersion) is { } coreList)
+            {
+                return HttpResponses.WriteAsync(context, 200, coreList, MediaTypes.Json);
+            }
+
+            if (parts is ["apis", var group] && _discovery.Group(group) is { } groupDocument)
+            {
+                return HttpResponses.WriteAsync(context, 200, groupDocument, MediaTypes.Json);
+            }
+
+            if (parts is ["apis", var g, var v] && _discovery.ResourceList(g + "/" + v) is { } groupList)
+            {
+                return HttpResponses.WriteAsync(context, 200, groupList, MediaTypes.Json);
+            }
+        }
+
+        var info = RequestInfo.Parse(path) ?? throw Errors.NoHandler();
+        return _resources.HandleAsync(context, info);
+    }
+
+    private void Authenticate(HttpContext context)
+    {
+        var header = context.Request.Headers.Authorization.ToString();
+        var bytes = Encoding.UTF8.GetBytes(header);
+        if (!CryptographicOperations.FixedTimeEquals(bytes, _expectedAuthorization))
+        {
+            throw Errors.Unauthorized();
+        }
+    }
+}

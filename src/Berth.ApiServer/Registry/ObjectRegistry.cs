@@ -1,0 +1,641 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Berth.ApiServer.Admission;
+using Berth.ApiServer.Http;
+using Berth.Core;
+using Berth.Serialization;
+using Berth.Storage;
+
+namespace Berth.ApiServer.Registry;
+
+/// <summary>
+/// The generic registry over <see cref="ResourceCatalog"/> (upstream's genericregistry.Store plus the per-kind
+/// strategies Berth needs): create, update, guaranteed update (patch, subresources), graceful delete and list,
+/// on JSON bytes. The HTTP handlers and the in-process client both go through here, so both get the same
+/// validation, conflicts and resourceVersions.
+/// </summary>
+internal sealed class ObjectRegistry
+{
+    /// <summary>Namespaces upstream's NamespaceLifecycle admission creates and never lets anyone delete.</summary>
+    public static readonly string[] SystemNamespaces = ["default", "kube-system", "kube-public"];
+
+    private const string GenerateNameAlphabet = "bcdfghjklmnpqrstvwxz2456789";
+
+    private readonly TimeProvider _time;
+
+    public ObjectRegistry(IStore store, TimeProvider time, bool garbageCollectorEnabled)
+    {
+        Store = store;
+        _time = time;
+        GarbageCollectorEnabled = garbageCollectorEnabled;
+    }
+
+    public IStore Store { get; }
+
+    public TimeProvider Time => _time;
+
+    /// <summary>
+    /// When false (no garbage collector running), Orphan and Foreground deletes remove the object at once
+    /// instead of parking it behind the orphan/foregroundDeletion finalizers nobody would remove.
+    /// </summary>
+    public bool GarbageCollectorEnabled { get; set; }
+
+    public async Task EnsureSystemNamespacesAsync(CancellationToken cancellationToken)
+    {
+        var namespaces = ResourceCatalog.Find("", "v1", "namespaces")!;
+        foreach (var name in (string[])[.. SystemNamespaces, "kube-node-lease"])
+        {
+            if (await Store.GetAsync(namespaces.Key(null, name), cancellationToken).ConfigureAwait(false) is null)
+            {
+                var body = new JsonObject { ["metadata"] = new JsonObject { ["name"] = name } };
+                try
+                {
+                    await CreateAsync(namespaces, null, body, new WriteOptions(), cancellationToken).ConfigureAwait(false);
+                }
+                catch (ApiException e) when (e.Status.Reason == "AlreadyExists")
+                {
+                    // Another server on the same store made it first.
+                }
+            }
+        }
+    }
+
+    public async ValueTask<KeyValue> GetAsync(ResourceDescriptor resource, string? ns, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await Store.GetAsync(resource.Key(ns, name), cancellationToken).ConfigureAwait(false)
+                ?? throw Errors.NotFound(resource, name);
+        }
+        catch (StoreException e)
+        {
+            throw StoreErrors.Map(e, resource, name);
+        }
+    }
+
+    public async ValueTask<ListResult> ListAsync(ResourceDescriptor resource, string? ns, ListOptions options, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await Store.ListAsync(resource.ListPrefix(ns), options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreException e)
+        {
+            throw StoreErrors.Map(e, resource, "");
+        }
+    }
+
+    public async ValueTask<KeyValue> CreateAsync(ResourceDescriptor resource, string? ns, JsonObject body, WriteOptions options,
+        CancellationToken cancellationToken)
+    {
+        CheckTypeMeta(resource, body);
+        var meta = JsonMeta.Metadata(body);
+        ns = CheckNamespace(resource, ns, meta);
+        if (JsonMeta.String(meta, "resourceVersion") is { Length: > 0 })
+        {
+            throw Errors.BadRequest("resourceVersion should not be set on objects to be created");
+        }
+
+        var name = JsonMeta.String(meta, "name") ?? "";
+        var generateName = JsonMeta.String(meta, "generateName") ?? "";
+        if (name.Length == 0 && generateName.Length > 0)
+        {
+            // upstream rest.BeforeCreate: names.SimpleNameGenerator, the prefix cut to leave room for 5 characters;
+            // validation (of both) follows in admission.
+            name = (generateName.Length > 58 ? generateName[..58] : generateName) + RandomSuffix();
+        }
+
+        CheckUnknownFields(resource, body, options);
+        PrepareForCreate(resource, body);
+
+        if (name.Length > 0)
+        {
+            meta["name"] = name;
+        }
+
+        if (ns is not null)
+        {
+            meta["namespace"] = ns;
+        }
+
+        meta["uid"] = Guid.NewGuid().ToString();
+        meta["creationTimestamp"] = JsonMeta.Timestamp(_time.GetUtcNow());
+        meta["generation"] = 1;
+        meta.Remove("deletionTimestamp");
+        meta.Remove("deletionGracePeriodSeconds");
+        meta.Remove("selfLink");
+        meta.Remove("resourceVersion");
+
+        var node = Admit(resource, body, old: null, subresource: null);
+        if (ns is not null)
+        {
+            await CheckNamespaceAcceptsContentAsync(ns, cancellationToken).ConfigureAwait(false);
+        }
+
+        var bytes = Serialize(node);
+        var key = resource.Key(ns, name);
+        if (options.DryRun)
+        {
+            return new KeyValue(key, bytes, 0, 0);
+        }
+
+        try
+        {
+            return await Store.CreateAsync(key, bytes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreException e)
+        {
+            throw StoreErrors.Map(e, resource, name);
+        }
+    }
+
+    /// <summary>PUT: a full replacement, guarded by metadata.resourceVersion when the body carries one.</summary>
+    public ValueTask<KeyValue> UpdateAsync(ResourceDescriptor resource, string? ns, string name, string? subresource,
+        JsonObject body, WriteOptions options, CancellationToken cancellationToken)
+    {
+        CheckTypeMeta(resource, body);
+        var meta = JsonMeta.Metadata(body);
+        var bodyName = JsonMeta.String(meta, "name") ?? "";
+        if (bodyName != name)
+        {
+            throw Errors.BadRequest($"the name of the object ({bodyName}) does not match the name on the URL ({name})");
+        }
+
+        CheckNamespace(resource, ns, meta);
+        CheckUnknownFields(resource, body, options);
+        return GuaranteedUpdateAsync(resource, ns, name, subresource, options, (_, _) => (JsonObject)body.DeepClone(), cancellationToken);
+    }
+
+    /// <summary>
+    /// Read-modify-write with retries on a concurrent write (upstream GuaranteedUpdate). <paramref name="mutate"/>
+    /// gets the current object and returns the desired one; if the desired object carries a resourceVersion
+    /// that differs from the current one, that is the caller's precondition and fails with Conflict.
+    /// </summary>
+    public async ValueTask<KeyValue> GuaranteedUpdateAsync(ResourceDescriptor resource, string? ns, string name, string? subresource,
+        WriteOptions options, Func<KeyValue, JsonObject, JsonObject> mutate, CancellationToken cancellationToken)
+    {
+        var key = resource.Key(ns, name);
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var current = await GetAsync(resource, ns, name, cancellationToken).ConfigureAwait(false);
+            var currentNode = Parse(current.Value);
+            // The mutation sees the object without its resourceVersion: one present in the result came from the
+            // caller (a PUT body, a patch that sets it) and is a precondition; otherwise conflicts are retried.
+            var input = (JsonObject)currentNode.DeepClone();
+            JsonMeta.Metadata(input).Remove("resourceVersion");
+            var desired = mutate(current, input);
+            var desiredMeta = JsonMeta.Metadata(desired);
+            var rv = JsonMeta.String(desiredMeta, "resourceVersion");
+            var preconditioned = !string.IsNullOrEmpty(rv);
+            if (preconditioned && rv != current.ModRevision.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            {
+                if (!long.TryParse(rv, out _))
+                {
+                    throw Errors.BadRequest($"invalid resourceVersion: \"{rv}\"");
+                }
+
+                throw Errors.Conflict(resource, name, Errors.ModifiedMessage);
+            }
+
+            var final = PrepareForUpdate(resource, currentNode, desired, subresource);
+            if (JsonNode.DeepEquals(final, currentNode))
+            {
+                // upstream skips a write that changes nothing: same object, same resourceVersion.
+                return current;
+            }
+
+            var finalMeta = JsonMeta.Metadata(final);
+            finalMeta.Remove("resourceVersion");
+            var bytes = Serialize(final);
+            if (options.DryRun)
+            {
+                return new KeyValue(key, bytes, current.CreateRevision, current.ModRevision);
+            }
+
+            try
+            {
+                // upstream ShouldDeleteDuringUpdate: the last finalizer of an object being deleted is gone.
+                if (finalMeta["deletionTimestamp"] is not null && JsonMeta.Finalizers(finalMeta).Count == 0
+                    && (JsonMeta.Long(finalMeta, "deletionGracePeriodSeconds") ?? 0) == 0)
+                {
+                    return await Store.DeleteAsync(key, new Preconditions(current.ModRevision), cancellationToken).ConfigureAwait(false);
+                }
+
+                return await Store.UpdateAsync(key, bytes, new Preconditions(current.ModRevision), cancellationToken).ConfigureAwait(false);
+            }
+            catch (StoreException e) when (e.Code is StoreErrorCode.Conflict && !preconditioned)
+            {
+                // Someone wrote in between: read again and re-apply.
+            }
+            catch (StoreException e) when (e.Code is StoreErrorCode.Conflict)
+            {
+                throw Errors.Conflict(resource, name, Errors.ModifiedMessage);
+            }
+            catch (StoreException e)
+            {
+                throw StoreErrors.Map(e, resource, name);
+            }
+        }
+    }
+
+    public async ValueTask<DeleteOutcome> DeleteAsync(ResourceDescriptor resource, string? ns, string name, DeleteRequest request,
+        CancellationToken cancellationToken)
+    {
+        var key = resource.Key(ns, name);
+        while (true)
+        {
+            var current = await GetAsync(resource, ns, name, cancellationToken).ConfigureAwait(false);
+            var node = Parse(current.Value);
+            var meta = JsonMeta.Metadata(node);
+            var uid = JsonMeta.String(meta, "uid");
+            if (request.PreconditionUid is { } wantUid && wantUid != uid)
+            {
+                throw Errors.Conflict(resource, name, $"Precondition failed: UID in precondition: {wantUid}, UID in object meta: {uid}");
+            }
+
+            var currentRv = current.ModRevision.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (request.PreconditionResourceVersion is { } wantRv && wantRv != currentRv)
+            {
+                throw Errors.Conflict(resource, name,
+                    $"Precondition failed: ResourceVersion in precondition: {wantRv}, ResourceVersion in object meta: {currentRv}");
+            }
+
+            if (resource.Kind == "Namespace")
+            {
+                return await DeleteNamespaceAsync(resource, current, name, request, cancellationToken).ConfigureAwait(false);
+            }
+
+            var grace = GracePeriod(resource, node, request);
+            var finalizers = JsonMeta.Finalizers(meta);
+            var pendingAlready = meta["deletionTimestamp"] is not null;
+            if (GarbageCollectorEnabled && !pendingAlready)
+            {
+                // upstream deletionFinalizersForGarbageCollection: the garbage collector does the cascading.
+                var gcFinalizer = request.PropagationPolicy switch
+                {
+                    "Orphan" => "orphan",
+                    "Foreground" => "foregroundDeletion",
+                    _ => null,
+                };
+                if (gcFinalizer is not null && !finalizers.Contains(gcFinalizer))
+                {
+                    finalizers.Add(gcFinalizer);
+                }
+            }
+
+            try
+            {
+                if (finalizers.Count == 0 && grace == 0)
+                {
+                    if (request.DryRun)
+                    {
+                        return new DeleteOutcome(current, true);
+                    }
+
+                    var deleted = await Store.DeleteAsync(key, new Preconditions(current.ModRevision), cancellationToken).ConfigureAwait(false);
+                    return new DeleteOutcome(deleted, true);
+                }
+
+                var existingGrace = JsonMeta.Long(meta, "deletionGracePeriodSeconds");
+                if (pendingAlready && (existingGrace is null || grace >= existingGrace))
+                {
+                    // Already being deleted and the new request does not shorten the grace period.
+                    return new DeleteOutcome(current, false);
+                }
+
+                var now = _time.GetUtcNow();
+                meta["deletionTimestamp"] = JsonMeta.Timestamp(now.AddSeconds(grace));
+                meta["deletionGracePeriodSeconds"] = grace;
+                JsonMeta.SetFinalizers(meta, finalizers);
+                meta.Remove("resourceVersion");
+                if (request.DryRun)
+                {
+                    return new DeleteOutcome(new KeyValue(key, Serialize(node), current.CreateRevision, current.ModRevision), false);
+                }
+
+                var updated = await Store.UpdateAsync(key, Serialize(node), new Preconditions(current.ModRevision), cancellationToken)
+                    .ConfigureAwait(false);
+                return new DeleteOutcome(updated, false);
+            }
+            catch (StoreException e) when (e.Code is StoreErrorCode.Conflict)
+            {
+                // Changed in between: re-evaluate against the new state.
+            }
+            catch (StoreException e)
+            {
+                throw StoreErrors.Map(e, resource, name);
+            }
+        }
+    }
+
+    private async ValueTask<DeleteOutcome> DeleteNamespaceAsync(ResourceDescriptor resource, KeyValue current, string name,
+        DeleteRequest request, CancellationToken cancellationToken)
+    {
+        if (SystemNamespaces.Contains(name))
+        {
+            throw Errors.Forbidden(resource, name, "this namespace may not be deleted");
+        }
+
+        if (request.DryRun)
+        {
+            return new DeleteOutcome(current, true);
+        }
+
+        // Berth has no namespace controller: the namespace's content is removed here, at once (force, grace 0),
+        // where upstream marks the namespace Terminating and lets the namespace controller empty it.
+        foreach (var r in ResourceCatalog.All.Where(r => r.Namespaced))
+        {
+            var list = await ListAsync(r, name, ListOptions.Default, cancellationToken).ConfigureAwait(false);
+            foreach (var item in list.Items)
+            {
+                try
+                {
+                    await Store.DeleteAsync(item.Key, Preconditions.None, cancellationToken).ConfigureAwait(false);
+                }
+                catch (StoreException e) when (e.Code == StoreErrorCode.NotFound)
+                {
+                }
+            }
+        }
+
+        try
+        {
+            var deleted = await Store.DeleteAsync(current.Key, Preconditions.None, cancellationToken).ConfigureAwait(false);
+            return new DeleteOutcome(deleted, true);
+        }
+        catch (StoreException e)
+        {
+            throw StoreErrors.Map(e, resource, name);
+        }
+    }
+
+    /// <summary>
+    /// upstream pod strategy CheckGracefulDelete: the request's gracePeriodSeconds, else the pod's
+    /// terminationGracePeriodSeconds (default 30); 0 for a pod never scheduled or already finished. Other kinds
+    /// are not graceful.
+    /// </summary>
+    private static long GracePeriod(ResourceDescriptor resource, JsonObject node, DeleteRequest request)
+    {
+        if (resource.Kind != "Pod")
+        {
+            return 0;
+        }
+
+        var spec = node["spec"] as JsonObject;
+        var phase = JsonMeta.String(node["status"], "phase");
+        if (string.IsNullOrEmpty(JsonMeta.String(spec, "nodeName")) || phase is "Succeeded" or "Failed")
+        {
+            return 0;
+        }
+
+        var grace = request.GracePeriodSeconds ?? JsonMeta.Long(spec, "terminationGracePeriodSeconds") ?? 30;
+        return Math.Max(0, grace);
+    }
+
+    private JsonObject PrepareForUpdate(ResourceDescriptor resource, JsonObject current, JsonObject desired, string? subresource)
+    {
+        var hasStatus = resource.Subresources.Any(s => s.Name == "status");
+        JsonObject working;
+        if (subresource == "status")
+        {
+            // upstream status strategies: only status changes; spec and metadata stay as stored.
+            working = (JsonObject)current.DeepClone();
+            working["status"] = desired["status"]?.DeepClone();
+        }
+        else
+        {
+            working = desired;
+            if (hasStatus && resource.Kind != "Node")
+            {
+                // upstream main-resource strategies: status writes go through /status only.
+                working["status"] = current["status"]?.DeepClone();
+            }
+        }
+
+        if (working["status"] is null)
+        {
+            working.Remove("status");
+        }
+
+        var meta = JsonMeta.Metadata(working);
+        var currentMeta = JsonMeta.Metadata(current);
+        // Fields the client cannot change (upstream rest.BeforeUpdate / FillObjectMetaSystemFields).
+        foreach (var field in (string[])["uid", "creationTimestamp", "generation", "deletionTimestamp", "deletionGracePeriodSeconds",
+            "namespace", "name"])
+        {
+            if (currentMeta[field] is { } value)
+            {
+                meta[field] = value.DeepClone();
+            }
+            else
+            {
+                meta.Remove(field);
+            }
+        }
+
+        meta.Remove("selfLink");
+        meta["resourceVersion"] = currentMeta["resourceVersion"]?.DeepClone();
+        working["apiVersion"] = resource.ApiVersion;
+        working["kind"] = resource.Kind;
+
+        var admitted = Admit(resource, working, current, subresource);
+        var admittedMeta = JsonMeta.Metadata(admitted);
+        if (!JsonMeta.SameDesiredState(admitted, current))
+        {
+            admittedMeta["generation"] = (JsonMeta.Long(currentMeta, "generation") ?? 0) + 1;
+        }
+
+        if (currentMeta["deletionTimestamp"] is not null)
+        {
+            // upstream: no new finalizers once deletion started.
+            var before = JsonMeta.Finalizers(currentMeta);
+            var added = JsonMeta.Finalizers(admittedMeta).Where(f => !before.Contains(f)).ToList();
+            if (added.Count > 0)
+            {
+                throw Invalid(resource, JsonMeta.String(currentMeta, "name") ?? "", [new StatusCause("FieldValueForbidden",
+                    $"Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers {Quote(added)}",
+                    "metadata.finalizers")]);
+            }
+        }
+
+        return admitted;
+    }
+
+    /// <summary>
+    /// Decode into the model (type check), default, validate (upstream strategy Validate / ValidateUpdate and
+    /// the create-time admission plugins), encode (dropping unknown fields).
+    /// </summary>
+    private static JsonObject Admit(ResourceDescriptor resource, JsonObject node, JsonObject? old, string? subresource)
+    {
+        var model = ModelCodec.Decode(resource, node);
+        ObjectDefaulter.Default(model);
+        IReadOnlyList<FieldError> errors;
+        if (old is null)
+        {
+            ObjectDefaulter.AdmitCreate(model);
+            errors = ObjectValidator.ValidateCreate(model);
+        }
+        else
+        {
+            var oldModel = ModelCodec.Decode(resource, old);
+            errors = subresource == "status" ? ObjectValidator.ValidateStatusUpdate(model, oldModel) : ObjectValidator.ValidateUpdate(model, oldModel);
+        }
+
+        if (errors.Count > 0)
+        {
+            var name = JsonMeta.String(node["metadata"], "name") ?? "";
+            throw new ApiException(InvalidStatus.Create(resource.Kind, resource.Group, name, errors));
+        }
+
+        var encoded = ModelCodec.Encode(resource, model);
+        encoded["apiVersion"] = resource.ApiVersion;
+        encoded["kind"] = resource.Kind;
+        return encoded;
+    }
+
+    private static void PrepareForCreate(ResourceDescriptor resource, JsonObject body)
+    {
+        // upstream strategies' PrepareForCreate: status starts from scratch (nodes may set theirs).
+        switch (resource.Kind)
+        {
+            case "Node":
+                break;
+            case "Pod":
+                body["status"] = new JsonObject { ["phase"] = "Pending", ["qosClass"] = PodQos.Compute(body["spec"] as JsonObject) };
+                break;
+            case "Namespace":
+                body["status"] = new JsonObject { ["phase"] = "Active" };
+                break;
+            case "PersistentVolumeClaim" or "PersistentVolume":
+                body["status"] = new JsonObject { ["phase"] = "Pending" };
+                break;
+            default:
+                if (resource.Subresources.Any(s => s.Name == "status"))
+                {
+                    body.Remove("status");
+                }
+
+                break;
+        }
+    }
+
+    private static void CheckTypeMeta(ResourceDescriptor resource, JsonObject body)
+    {
+        var apiVersion = JsonMeta.String(body, "apiVersion");
+        var kind = JsonMeta.String(body, "kind");
+        if (!string.IsNullOrEmpty(apiVersion) && apiVersion != resource.ApiVersion)
+        {
+            throw Errors.BadRequest($"the API version in the data ({apiVersion}) does not match the expected API version ({resource.ApiVersion})");
+        }
+
+        if (!string.IsNullOrEmpty(kind) && kind != resource.Kind)
+        {
+            // upstream: the decoder builds the data's kind, which the resource's scheme cannot convert.
+            throw Errors.BadRequest($"{kind} in version \"{resource.Version}\" cannot be handled as a {resource.Kind}: "
+                + $"no kind \"{kind}\" is registered for the resource {resource.QualifiedResource}");
+        }
+
+        body["apiVersion"] = resource.ApiVersion;
+        body["kind"] = resource.Kind;
+    }
+
+    private static string? CheckNamespace(ResourceDescriptor resource, string? ns, JsonObject meta)
+    {
+        var bodyNs = JsonMeta.String(meta, "namespace");
+        if (!resource.Namespaced)
+        {
+            meta.Remove("namespace");
+            return null;
+        }
+
+        if (!string.IsNullOrEmpty(bodyNs) && !string.IsNullOrEmpty(ns) && bodyNs != ns)
+        {
+            throw Errors.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
+        }
+
+        var result = string.IsNullOrEmpty(ns) ? bodyNs : ns;
+        if (string.IsNullOrEmpty(result))
+        {
+            throw Errors.BadRequest("the server could not find the requested resource");
+        }
+
+        return result;
+    }
+
+    private async ValueTask CheckNamespaceAcceptsContentAsync(string ns, CancellationToken cancellationToken)
+    {
+        var namespaces = ResourceCatalog.Find("", "v1", "namespaces")!;
+        var kv = await Store.GetAsync(namespaces.Key(null, ns), cancellationToken).ConfigureAwait(false);
+        if (kv is null)
+        {
+            // upstream NamespaceLifecycle admission.
+            throw Errors.NotFound(namespaces, ns);
+        }
+
+        using var doc = JsonDocument.Parse(kv.Value.Value);
+        if (doc.RootElement.TryGetProperty("metadata", out var m) && m.TryGetProperty("deletionTimestamp", out _))
+        {
+            throw new ApiException(Status.Failure(403, "Forbidden",
+                $"unable to create new content in namespace {ns} because it is being terminated"));
+        }
+    }
+
+    internal static void CheckUnknownFields(ResourceDescriptor resource, JsonObject body, WriteOptions options)
+    {
+        if (options.FieldValidation == FieldValidation.Ignore)
+        {
+            return;
+        }
+
+        var unknown = ModelCodec.FindUnknownFields(resource.ModelType, body);
+        if (unknown.Count == 0)
+        {
+            return;
+        }
+
+        if (options.FieldValidation == FieldValidation.Strict)
+        {
+            // upstream: `strict decoding error: unknown field "spec.bogus", unknown field "spec.other"`
+            throw Errors.BadRequest("strict decoding error: " + string.Join(", ", unknown.Select(f => $"unknown field \"{f}\"")));
+        }
+
+        options.Warnings.AddRange(unknown.Select(f => $"unknown field \"{f}\""));
+    }
+
+    private static ApiException Invalid(ResourceDescriptor resource, string name, List<StatusCause> causes) =>
+        Errors.Invalid(resource, name, causes);
+
+    private static string Quote(List<string> values) => "[" + string.Join(" ", values) + "]";
+
+    private static string RandomSuffix()
+    {
+        Span<char> chars = stackalloc char[5];
+        for (var i = 0; i < chars.Length; i++)
+        {
+            chars[i] = GenerateNameAlphabet[System.Security.Cryptography.RandomNumberGenerator.GetInt32(GenerateNameAlphabet.Length)];
+        }
+
+        return new string(chars);
+    }
+
+    // Go's encoder escapes only <, > and & in strings; the default .NET encoder also escapes quotes as \u0022.
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static JsonObject Parse(ReadOnlyMemory<byte> bytes) =>
+        JsonNode.Parse(bytes.Span)?.AsObject() ?? throw new InvalidOperationException("stored value is not a JSON object");
+
+    public static byte[] Serialize(JsonObject node)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            node.WriteTo(writer);
+        }
+
+        return buffer.ToArray();
+    }
+
+    internal static string Utf8(ReadOnlyMemory<byte> bytes) => Encoding.UTF8.GetString(bytes.Span);
+}

@@ -1,0 +1,89 @@
+using System.CommandLine;
+using System.Net;
+using Berth.ApiServer;
+using Berth.Storage;
+using Berth.Storage.Memory;
+using Berth.Storage.Sqlite;
+
+namespace Berth.Cli;
+
+/// <summary>
+/// <c>berth serve</c>: runs the API server (and, as they arrive, controllers and the node agent) in the
+/// foreground until Ctrl+C or SIGTERM.
+/// </summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var dataDir = new Option<string?>("--data-dir") { Description = "Data directory (default: $BERTH_DATA_DIR, else ~/.berth)" };
+        var listen = new Option<string>("--listen")
+        {
+            Description = "Address and port to serve HTTPS on",
+            DefaultValueFactory = _ => "127.0.0.1:6443",
+        };
+        var store = new Option<string>("--store") { Description = "Storage backend", DefaultValueFactory = _ => "sqlite" };
+        store.AcceptOnlyFromAmong("sqlite", "memory");
+        var runtime = new Option<string>("--runtime") { Description = "Pod runtime", DefaultValueFactory = _ => "sandbox" };
+        runtime.AcceptOnlyFromAmong("sandbox", "simulated");
+        var allowNonLoopback = new Option<bool>("--allow-non-loopback")
+        {
+            Description = "Allow --listen on an address other than loopback (exposes the API beyond this machine)",
+        };
+
+        var command = new Command("serve", "Run Berth (API server, controllers, node) in the foreground")
+        {
+            dataDir, listen, store, runtime, allowNonLoopback,
+        };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            if (!IPEndPoint.TryParse(result.GetValue(listen)!, out var endpoint))
+            {
+                await Console.Error.WriteLineAsync($"berth serve: --listen {result.GetValue(listen)}: expected ADDRESS:PORT, e.g. 127.0.0.1:6443")
+                    .ConfigureAwait(false);
+                return 2;
+            }
+
+            var dir = DataDirectory.Resolve(result.GetValue(dataDir));
+            var storeKind = result.GetValue(store)!;
+            BerthServer server;
+            try
+            {
+                server = await BerthServer.StartAsync(new BerthServerOptions
+                {
+                    DataDir = dir,
+                    Listen = endpoint,
+                    AllowNonLoopback = result.GetValue(allowNonLoopback),
+                    OpenStore = ct => OpenStore(storeKind, dir, ct),
+                }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is InvalidOperationException or IOException or StoreException or UnauthorizedAccessException)
+            {
+                await Console.Error.WriteLineAsync("berth serve: " + e.Message).ConfigureAwait(false);
+                return 1;
+            }
+
+            await using (server.ConfigureAwait(false))
+            {
+                await Console.Error.WriteLineAsync($"berth: serving {server.Url} (store {storeKind}); kubeconfig: {server.KubeconfigPath}")
+                    .ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"berth: export KUBECONFIG={server.KubeconfigPath}").ConfigureAwait(false);
+                try
+                {
+                    await server.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static async ValueTask<IStore> OpenStore(string kind, string dataDir, CancellationToken cancellationToken) => kind switch
+    {
+        "memory" => new MemoryStore(),
+        _ => await SqliteStore.OpenAsync(new SqliteStoreOptions { DataDir = dataDir }, cancellationToken).ConfigureAwait(false),
+    };
+}

@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Berth.E2E;
+
+/// <summary>
+/// A real <c>berth serve</c> child process (the built CLI) on a free loopback port with a temp data dir.
+/// Ready once DATA/kubeconfig exists (the server writes it only after /readyz answers 200). Disposal kills
+/// it by PID and removes the data dir.
+/// </summary>
+public sealed class BerthServeProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _log = new();
+
+    private BerthServeProcess(Process process, string dataDir, int port)
+    {
+        _process = process;
+        DataDir = dataDir;
+        Port = port;
+    }
+
+    public string DataDir { get; }
+
+    public int Port { get; }
+
+    public string Kubeconfig => Path.Combine(DataDir, "kubeconfig");
+
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
+    public static async Task<BerthServeProcess> StartAsync(string store = "sqlite")
+    {
+        var dataDir = Directory.CreateTempSubdirectory("berth-e2e-").FullName;
+        var port = FreePort();
+        var cli = Path.Combine(AppContext.BaseDirectory, "berth.dll");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in (string[])[cli, "serve", "--store", store, "--data-dir", dataDir, "--listen", $"127.0.0.1:{port}"])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start berth serve");
+        var server = new BerthServeProcess(process, dataDir, port);
+        process.OutputDataReceived += (_, e) => server.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => server.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!File.Exists(server.Kubeconfig))
+        {
+            if (process.HasExited || DateTime.UtcNow > deadline)
+            {
+                var log = server.Log;
+                await server.DisposeAsync();
+                throw new InvalidOperationException("berth serve did not become ready:\n" + log);
+            }
+
+            await Task.Delay(50);
+        }
+
+        return server;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_log)
+        {
+            _log.AppendLine(line);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+
+        _process.Dispose();
+        try
+        {
+            Directory.Delete(DataDir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
