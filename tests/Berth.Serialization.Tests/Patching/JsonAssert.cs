@@ -1,0 +1,16 @@
+using System.Text.Json.Nodes;
+using Xunit;
+
+namespace Berth.Serialization.Tests.Patching;
+
+internal static class JsonAssert
+{
+    public static JsonNode? Parse(string json) => JsonNode.Parse(json.Replace('\'', '"'));
+
+    /// <summary>Semantic equality, printing both documents on failure.</summary>
+    public static void Equal(string expected, JsonNode? actual)
+    {
+        var e = Parse(expected);
+        Assert.True(JsonNode.DeepEquals(e, actual), $"expected {e?.ToJsonString()}\n  actual {actual?.ToJsonString()}");
+    }
+}
