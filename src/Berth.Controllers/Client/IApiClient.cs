@@ -41,6 +41,12 @@ public interface IApiClient
         where T : class, IKubernetesObject<V1ObjectMeta>;
 
     /// <summary>
+    /// POST pods/{name}/binding: the scheduler's only way to set spec.nodeName; the server also sets the pod's
+    /// PodScheduled condition to True.
+    /// </summary>
+    Task BindAsync(V1Binding binding, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Watches from <paramref name="resourceVersion"/> (exclusive). The sequence ends normally when the server closes
     /// the watch, and throws <see cref="ApiException"/> with status 410 (Expired) when that revision is compacted away.
     /// </summary>

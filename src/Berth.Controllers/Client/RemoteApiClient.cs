@@ -113,6 +113,17 @@ public sealed class RemoteApiClient : IApiClient, IDisposable
         await SendAsync(request, cancellationToken).ConfigureAwait(false);
     }
 
+    public async Task BindAsync(V1Binding binding, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(binding);
+        binding.ApiVersion ??= "v1";
+        binding.Kind ??= "Binding";
+        var d = ResourceOf<V1Pod>.Descriptor;
+        using var request = new HttpRequestMessage(HttpMethod.Post, Url(d, binding.Metadata.NamespaceProperty, binding.Metadata.Name, "binding", null));
+        request.Content = JsonBody(BerthJson.SerializeToUtf8Bytes(binding), "application/json");
+        await SendAsync(request, cancellationToken).ConfigureAwait(false);
+    }
+
     public async IAsyncEnumerable<ApiWatchEvent<T>> WatchAsync<T>(string? ns, string resourceVersion,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
         where T : class, IKubernetesObject<V1ObjectMeta>
