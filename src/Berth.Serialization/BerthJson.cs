@@ -22,7 +22,9 @@ public static class BerthJson
     {
         var options = new JsonSerializerOptions
         {
-            TypeInfoResolver = SourceGenerationContext.Default,
+            // JsonElement comes from our own context: RawExtension-typed members (ControllerRevision.data) hold one,
+            // and the library's context cannot serialize it.
+            TypeInfoResolver = JsonTypeInfoResolver.Combine(SourceGenerationContext.Default, WireJsonContext.Default),
             PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
             DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
             UnmappedMemberHandling = strict ? JsonUnmappedMemberHandling.Disallow : JsonUnmappedMemberHandling.Skip,

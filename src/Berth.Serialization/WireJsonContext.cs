@@ -5,4 +5,5 @@ namespace Berth.Serialization;
 /// <summary>Source-generated JSON for Berth's own wire types (AOT-clean).</summary>
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(Status))]
+[JsonSerializable(typeof(System.Text.Json.JsonElement))]
 public sealed partial class WireJsonContext : JsonSerializerContext;

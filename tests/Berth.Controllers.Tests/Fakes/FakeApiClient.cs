@@ -395,9 +395,28 @@ public sealed class FakeApiClient : IApiClient
         }
     }
 
-    /// <summary>Test helper: every stored object of a type.</summary>
+    /// <summary>Test helper: every stored object of a type, not recorded as an action.</summary>
     public List<T> All<T>(string? ns = null)
-        where T : class, IKubernetesObject<V1ObjectMeta> => ListAsync<T>(ns).Result.Items.ToList();
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        var d = ResourceOf<T>.Descriptor;
+        lock (_gate)
+        {
+            var prefix = d.ListPrefix(ns);
+            return [.. _objects.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).Select(kv => Decode<T>(kv.Value.Json))];
+        }
+    }
+
+    /// <summary>Test helper: one object or null, not recorded as an action.</summary>
+    public T? Peek<T>(string? ns, string name)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        var d = ResourceOf<T>.Descriptor;
+        lock (_gate)
+        {
+            return _objects.TryGetValue(d.Key(ns, name), out var e) ? Decode<T>(e.Json) : null;
+        }
+    }
 
     private byte[] Update(ResourceDescriptor d, JsonObject node, bool status, string? verb, object? body)
     {
