@@ -238,7 +238,7 @@ internal sealed class StatefulSetController : IDisposable
             w.WriteString("uid", obj.Metadata.Uid);
             w.WriteString("resourceVersion", obj.Metadata.ResourceVersion);
             w.WritePropertyName("ownerReferences");
-            w.WriteRawValue(Serialization.BerthJson.SerializeToUtf8Bytes(refs));
+            w.WriteRawValue(Serialization.BerthJson.SerializeToUtf8Bytes<IList<V1OwnerReference>>(refs));
             w.WriteEndObject();
             w.WriteEndObject();
         }
