@@ -1,0 +1,161 @@
+namespace Berth.Controllers.Runtime;
+
+/// <summary>
+/// client-go's rate-limited work queue. A key is queued at most once (the dirty set); a key being processed is not
+/// handed to a second worker: re-adds while it is processing are parked in dirty and re-queued on
+/// <see cref="Done"/>. That gives "one reconcile per key at a time" and coalesces bursts of events into one sync.
+/// </summary>
+internal sealed class WorkQueue : IDisposable
+{
+    private readonly Lock _gate = new();
+    private readonly Queue<string> _queue = new();
+    private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _processing = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _available = new(0);
+    private readonly List<ITimer> _timers = [];
+    private readonly TimeProvider _time;
+    private readonly RateLimiter _limiter;
+    private readonly CancellationTokenSource _shutdown = new();
+
+    public WorkQueue(TimeProvider time, RateLimiter? limiter = null)
+    {
+        _time = time;
+        _limiter = limiter ?? new RateLimiter(time);
+    }
+
+    public int Length
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _queue.Count;
+            }
+        }
+    }
+
+    public bool ShuttingDown => _shutdown.IsCancellationRequested;
+
+    public void Add(string key)
+    {
+        lock (_gate)
+        {
+            if (_shutdown.IsCancellationRequested || !_dirty.Add(key) || _processing.Contains(key))
+            {
+                return;
+            }
+
+            _queue.Enqueue(key);
+        }
+
+        _available.Release();
+    }
+
+    /// <summary>Adds the key after <paramref name="delay"/> of (injected) time.</summary>
+    public void AddAfter(string key, TimeSpan delay)
+    {
+        if (delay <= TimeSpan.Zero)
+        {
+            Add(key);
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (_shutdown.IsCancellationRequested)
+            {
+                return;
+            }
+
+            ITimer? timer = null;
+            timer = _time.CreateTimer(
+                _ =>
+                {
+                    lock (_gate)
+                    {
+                        _timers.Remove(timer!);
+                    }
+
+                    timer!.Dispose();
+                    Add(key);
+                },
+                null,
+                delay,
+                Timeout.InfiniteTimeSpan);
+            _timers.Add(timer);
+        }
+    }
+
+    public void AddRateLimited(string key) => AddAfter(key, _limiter.When(key));
+
+    public void Forget(string key) => _limiter.Forget(key);
+
+    public int NumRequeues(string key) => _limiter.NumRequeues(key);
+
+    /// <summary>Waits for the next key; null once the queue is shut down.</summary>
+    public async Task<string?> GetAsync(CancellationToken cancellationToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token);
+        try
+        {
+            await _available.WaitAsync(linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+
+        lock (_gate)
+        {
+            var key = _queue.Dequeue();
+            _processing.Add(key);
+            _dirty.Remove(key);
+            return key;
+        }
+    }
+
+    public void Done(string key)
+    {
+        var requeue = false;
+        lock (_gate)
+        {
+            _processing.Remove(key);
+            if (_dirty.Contains(key) && !_shutdown.IsCancellationRequested)
+            {
+                _queue.Enqueue(key);
+                requeue = true;
+            }
+        }
+
+        if (requeue)
+        {
+            _available.Release();
+        }
+    }
+
+    public void ShutDown()
+    {
+        lock (_gate)
+        {
+            if (_shutdown.IsCancellationRequested)
+            {
+                return;
+            }
+
+            _shutdown.Cancel();
+            foreach (var t in _timers)
+            {
+                t.Dispose();
+            }
+
+            _timers.Clear();
+        }
+    }
+
+    public void Dispose()
+    {
+        ShutDown();
+        _available.Dispose();
+        _shutdown.Dispose();
+    }
+}
