@@ -32,6 +32,13 @@ internal static class PersistentVolumeClaimValidation
             oldClone.VolumeName = newClone.VolumeName;
         }
 
+        // upstream RetroactiveDefaultStorageClass (GA in 1.28): a claim created without a class may get one later,
+        // once, from nil to a value (the PV controller assigns the default class this way).
+        if (oldClone.StorageClassName is null)
+        {
+            oldClone.StorageClassName = newClone.StorageClassName;
+        }
+
         newClone.VolumeAttributesClassName = oldClone.VolumeAttributesClassName;
         var oldStorage = old.Spec?.Resources?.Requests.ValueOrDefault("storage");
         var newStorage = claim.Spec?.Resources?.Requests.ValueOrDefault("storage");
