@@ -76,6 +76,9 @@ internal sealed class WatchStream
         response.ContentType = _tableMediaType ?? MediaTypes.Json;
         response.Headers.CacheControl = "no-cache, private";
         await response.StartAsync(_context.RequestAborted).ConfigureAwait(false);
+        // Send the headers now: client-go's reflector blocks in Do() until they arrive, and a stopped informer
+        // (rollout status, wait) waits for that call, so a quiet watch would otherwise hang kubectl.
+        await response.Body.FlushAsync(_context.RequestAborted).ConfigureAwait(false);
 
         var lastRevision = fromRevision;
         try
