@@ -4,8 +4,8 @@ namespace Berth.Storage.Sqlite;
 
 /// <summary>
 /// The on-disk layout: a kine-like append-only log (one row per revision, with the previous revision so a
-/// watch can return the prior value), a <c>current</c> index from key to its live revision, and a small meta
-/// table. <c>application_id</c> and <c>user_version</c> mark the file as ours so a foreign or newer file is
+/// watch can return the prior value), indexed by (key, revision) so the newest row of each key (the current
+/// state, loaded once at startup) and any key's history are index range scans; and a small meta table. <c>application_id</c> and <c>user_version</c> mark the file as ours so a foreign or newer file is
 /// refused at startup instead of being reset or misread.
 /// </summary>
 internal static class SqliteSchema
@@ -25,7 +25,6 @@ internal static class SqliteSchema
             value           BLOB    NOT NULL
         );
         CREATE INDEX log_key_revision ON log (key, revision);
-        CREATE TABLE current (key TEXT PRIMARY KEY, revision INTEGER NOT NULL) WITHOUT ROWID;
         CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
         INSERT INTO meta (name, value) VALUES ('revision', 0), ('compact_revision', 0), ('compacted_through', 0);
         PRAGMA application_id = 1112691784;
