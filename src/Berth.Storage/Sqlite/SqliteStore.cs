@@ -232,23 +232,19 @@ public sealed partial class SqliteStore : IStore, IHistorySource
     {
         var builder = ImmutableSortedDictionary.CreateBuilder<string, KeyValue>(StringComparer.Ordinal);
         using var command = connection.CreateCommand();
-        // The newest row of each key from the covering (key, revision) index, then its value; tombstones drop out.
-        command.CommandText = """
-            SELECT l.key, l.create_revision, l.revision, l.value, l.deleted
-            FROM (SELECT key, max(revision) AS revision FROM log GROUP BY key) newest
-            JOIN log l ON l.revision = newest.revision
-            ORDER BY l.key
-            """;
+        // Replay the log in revision order; it holds the state at the compaction point plus the history after it.
+        command.CommandText = "SELECT key, create_revision, revision, deleted, value FROM log ORDER BY revision";
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            if (reader.GetInt64(4) != 0)
+            var key = reader.GetString(0);
+            if (reader.GetInt64(3) != 0)
             {
+                builder.Remove(key);
                 continue;
             }
 
-            var key = reader.GetString(0);
-            builder[key] = new KeyValue(key, (byte[])reader.GetValue(3), reader.GetInt64(1), reader.GetInt64(2));
+            builder[key] = new KeyValue(key, (byte[])reader.GetValue(4), reader.GetInt64(1), reader.GetInt64(2));
         }
 
         return builder.ToImmutable();
