@@ -194,7 +194,7 @@ internal static class StoreBenchmarks
 
     /// <summary>
     /// RSS of a fresh process that opened a store holding 100,000 objects of 1 KiB (the state the cache loads
-    /// at startup), next to the same process shape with an empty store.
+    /// at startup), next to the same process shape with an empty store; and how long that open took.
     /// </summary>
     private static async Task RssAsync()
     {
@@ -209,14 +209,16 @@ internal static class StoreBenchmarks
             var empty = Directory.CreateTempSubdirectory("berth-bench-rss-empty-").FullName;
             try
             {
-                Print("store_rss_mb_empty", await RunChildAsync(empty).ConfigureAwait(false), "MB");
+                Print("store_rss_mb_empty", (await RunChildAsync(empty).ConfigureAwait(false)).Rss, "MB");
             }
             finally
             {
                 Directory.Delete(empty, recursive: true);
             }
 
-            Print("store_rss_mb_100k", await RunChildAsync(dir).ConfigureAwait(false), "MB");
+            var (rss, openMs) = await RunChildAsync(dir).ConfigureAwait(false);
+            Print("store_rss_mb_100k", rss, "MB");
+            Print("store_open_ms_100k", openMs, "ms");
         }
         finally
         {
@@ -224,7 +226,7 @@ internal static class StoreBenchmarks
         }
     }
 
-    private static async Task<double> RunChildAsync(string dir)
+    private static async Task<(double Rss, double OpenMs)> RunChildAsync(string dir)
     {
         var info = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, UseShellExecute = false };
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
@@ -237,19 +239,22 @@ internal static class StoreBenchmarks
         using var child = Process.Start(info)!;
         var output = await child.StandardOutput.ReadToEndAsync().ConfigureAwait(false);
         await child.WaitForExitAsync().ConfigureAwait(false);
-        return double.Parse(output.Trim(), CultureInfo.InvariantCulture);
+        var parts = output.Trim().Split(' ');
+        return (double.Parse(parts[0], CultureInfo.InvariantCulture), double.Parse(parts[1], CultureInfo.InvariantCulture));
     }
 
     private static async Task RssChildAsync(string dir)
     {
+        var clock = Stopwatch.StartNew();
         await using var store = await SqliteStore.OpenAsync(new SqliteStoreOptions { DataDir = dir }).ConfigureAwait(false);
+        var openMs = clock.Elapsed.TotalMilliseconds;
         var list = await store.ListAsync("/registry/", ListOptions.Default).ConfigureAwait(false);
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers();
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         var rss = ReadRssBytes() / (1024.0 * 1024.0);
         GC.KeepAlive(list);
-        Console.WriteLine(rss.ToString("F1", CultureInfo.InvariantCulture));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{rss:F1} {openMs:F0}"));
     }
 
     private static long ReadRssBytes()
