@@ -49,7 +49,7 @@ internal static class ObjectBytes
             // Replace the existing value token (whatever its type) with "<revision>".
             var head = json[..layout.ResourceVersionStart];
             var tail = json[layout.ResourceVersionEnd..];
-            var result = new byte[head.Length + n + 2 + tail.Length];
+            var result = AllocateStored(head.Length + n + 2 + tail.Length);
             head.CopyTo(result);
             result[head.Length] = (byte)'"';
             digits.CopyTo(result.AsSpan(head.Length + 1));
@@ -74,7 +74,7 @@ internal static class ObjectBytes
             after = needsComma ? "\"},"u8 : "\"}"u8;
         }
 
-        var output = new byte[json.Length + before.Length + n + after.Length];
+        var output = AllocateStored(json.Length + before.Length + n + after.Length);
         var span = output.AsSpan();
         json[..insertAt].CopyTo(span);
         span = span[insertAt..];
@@ -87,6 +87,13 @@ internal static class ObjectBytes
         json[insertAt..].CopyTo(span);
         return output;
     }
+
+    /// <summary>
+    /// Stored values live as long as their revision stays current or in history, so nearly all of them reach
+    /// gen2. Allocating them on the pinned object heap skips the two copies (gen0 to gen1 to gen2) a normal
+    /// array would get, which dominated GC pause time under sustained writes.
+    /// </summary>
+    private static byte[] AllocateStored(int length) => GC.AllocateUninitializedArray<byte>(length, pinned: true);
 
     /// <summary>metadata.uid of a stored (valid) value, or null.</summary>
     public static string? ReadUid(ReadOnlySpan<byte> json)

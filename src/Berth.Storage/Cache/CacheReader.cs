@@ -193,7 +193,19 @@ internal sealed class CacheReader(WatchCache cache, IHistorySource? history, Fun
             throw new StoreException(StoreErrorCode.Expired, "The resourceVersion for the provided list is too old.");
         }
 
-        await foreach (var kv in history.ReadRangeAsync(prefix, startKey, revision, cancellationToken).ConfigureAwait(false))
+        // Older than the cache's ring: undo the backend's events after the revision from a current snapshot.
+        // Every revision up to the snapshot's is committed (the cache applies only committed writes), and the
+        // history read fails with Expired if compaction overtook it, so the result is exact or an error.
+        var snapshot = cache.Snapshot;
+        var later = new List<WatchEvent>();
+        for (var from = revision; from < snapshot.Revision;)
+        {
+            var through = Math.Min(snapshot.Revision, from + (CatchUpScan * 16));
+            await history.ReadEventsAsync(prefix, from, through, later, cancellationToken).ConfigureAwait(false);
+            from = through;
+        }
+
+        foreach (var kv in AtRevision(snapshot, later, prefix, startKey))
         {
             if (!page.Add(kv))
             {

@@ -15,6 +15,4 @@ internal interface IHistorySource
     /// </summary>
     ValueTask ReadEventsAsync(string prefix, long after, long through, List<WatchEvent> into, CancellationToken cancellationToken);
 
-    /// <summary>The values under <paramref name="prefix"/> at <paramref name="revision"/>, from <paramref name="startKey"/> in key order.</summary>
-    IAsyncEnumerable<KeyValue> ReadRangeAsync(string prefix, string startKey, long revision, CancellationToken cancellationToken);
 }

@@ -3,9 +3,12 @@ using Microsoft.Data.Sqlite;
 namespace Berth.Storage.Sqlite;
 
 /// <summary>
-/// The on-disk layout: a kine-like append-only log (one row per revision, with the previous revision so a
-/// watch can return the prior value), a <c>current</c> index from key to its live revision, and a small meta
-/// table. <c>application_id</c> and <c>user_version</c> mark the file as ours so a foreign or newer file is
+/// The on-disk layout: a kine-like append-only log, one row per revision with the previous revision of the
+/// same key (so a watch can return the prior value and compaction can find superseded rows), and a small
+/// meta table. There is deliberately no index on key: every commit is then a pure append to one b-tree
+/// (a key index turned each write into a random page write, several times the WAL traffic); the current
+/// state lives in the watch cache and is rebuilt from one scan of the log at startup, and reads at older
+/// revisions undo the log's later events from the cache's state. <c>application_id</c> and <c>user_version</c> mark the file as ours so a foreign or newer file is
 /// refused at startup instead of being reset or misread.
 /// </summary>
 internal static class SqliteSchema
@@ -24,8 +27,6 @@ internal static class SqliteSchema
             deleted         INTEGER NOT NULL,
             value           BLOB    NOT NULL
         );
-        CREATE INDEX log_key_revision ON log (key, revision);
-        CREATE TABLE current (key TEXT PRIMARY KEY, revision INTEGER NOT NULL) WITHOUT ROWID;
         CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
         INSERT INTO meta (name, value) VALUES ('revision', 0), ('compact_revision', 0), ('compacted_through', 0);
         PRAGMA application_id = 1112691784;

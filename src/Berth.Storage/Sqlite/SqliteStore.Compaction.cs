@@ -42,9 +42,9 @@ public sealed partial class SqliteStore
     }
 
     /// <summary>
-    /// Deletes the history in the next <see cref="SqliteStoreOptions.CompactionBatchRevisions"/> revisions
-    /// that the compaction point made unreachable: rows superseded by a newer row at or below it, and
-    /// tombstones at or below it. What stays is exactly the state at the compaction point, so every later
+    /// Deletes the history that the rows of the next <see cref="SqliteStoreOptions.CompactionBatchRevisions"/>
+    /// revisions (all at or below the compaction point) made unreachable: the rows they superseded, and the
+    /// tombstones among them. What stays is exactly the state at the compaction point, so every later
     /// event keeps its previous value.
     /// </summary>
     private void CompactOneBatch()
@@ -57,16 +57,16 @@ public sealed partial class SqliteStore
             using var tx = _connection.BeginTransaction(deferred: false);
             using var delete = _connection.CreateCommand();
             delete.Transaction = tx;
+            // A row at or below the target supersedes its previous row (found through prev_revision, the
+            // primary key), and a tombstone at or below the target is itself unreachable.
             delete.CommandText = """
-                DELETE FROM log
-                WHERE revision > $from AND revision <= $to
-                  AND (deleted = 1 OR EXISTS (
-                        SELECT 1 FROM log AS newer
-                        WHERE newer.key = log.key AND newer.revision > log.revision AND newer.revision <= $target))
+                DELETE FROM log WHERE revision IN (
+                    SELECT prev_revision FROM log WHERE revision > $from AND revision <= $to AND prev_revision > 0
+                    UNION ALL
+                    SELECT revision FROM log WHERE revision > $from AND revision <= $to AND deleted = 1)
                 """;
             delete.Parameters.AddWithValue("$from", from);
             delete.Parameters.AddWithValue("$to", to);
-            delete.Parameters.AddWithValue("$target", target);
             delete.ExecuteNonQuery();
             using var progress = _connection.CreateCommand();
             progress.Transaction = tx;

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Berth.Storage.Cache;
 using Microsoft.Data.Sqlite;
 
@@ -50,38 +49,6 @@ public sealed partial class SqliteStore
 
             var type = reader.GetInt64(4) != 0 ? WatchEventType.Deleted : previous is null ? WatchEventType.Added : WatchEventType.Modified;
             into.Add(new WatchEvent(type, current, previous));
-        }
-    }
-
-    /// <summary>The state under a prefix at an older revision: for each key, its newest row at or below it, unless a tombstone.</summary>
-    async IAsyncEnumerable<KeyValue> IHistorySource.ReadRangeAsync(string prefix, string startKey, long revision, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        await Task.Yield();
-        using var connection = OpenReader();
-        using var tx = connection.BeginTransaction(deferred: true);
-        CheckNotCompacted(connection, tx, revision, static (_, _) => new StoreException(StoreErrorCode.Expired, "The resourceVersion for the provided list is too old."));
-        using var command = connection.CreateCommand();
-        command.Transaction = tx;
-        command.CommandText = """
-            SELECT l.key, l.create_revision, l.revision, l.deleted, l.value
-            FROM log l
-            WHERE l.key >= $start AND l.key < $end AND l.revision <= $rev
-              AND NOT EXISTS (SELECT 1 FROM log n WHERE n.key = l.key AND n.revision > l.revision AND n.revision <= $rev)
-            ORDER BY l.key
-            """;
-        command.Parameters.AddWithValue("$start", startKey);
-        command.Parameters.AddWithValue("$end", PrefixEnd(prefix));
-        command.Parameters.AddWithValue("$rev", revision);
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (reader.GetInt64(3) != 0)
-            {
-                continue;
-            }
-
-            yield return new KeyValue(reader.GetString(0), (byte[])reader.GetValue(4), reader.GetInt64(1), reader.GetInt64(2));
         }
     }
 

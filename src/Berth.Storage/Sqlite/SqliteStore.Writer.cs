@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace Berth.Storage.Sqlite;
 
@@ -9,28 +10,25 @@ public sealed partial class SqliteStore
     private readonly List<WatchEvent> _events = [];
     private readonly Dictionary<string, KeyValue?> _overlay = new(StringComparer.Ordinal);
     private readonly List<CompactionRequest> _compactionWaiters = [];
-    private SqliteCommand _insertLog = null!;
-    private SqliteCommand _upsertCurrent = null!;
-    private SqliteCommand _deleteCurrent = null!;
+    private long _commitsAtLastCheckpointRequest;
+    private const string InsertLogSql =
+        "INSERT INTO log (revision, key, create_revision, prev_revision, deleted, value) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+    private sqlite3_stmt _insertLog = null!;
     private SqliteCommand _setRevision = null!;
 
     private void PrepareWriterCommands()
     {
-        _insertLog = Command(
-            "INSERT INTO log (revision, key, create_revision, prev_revision, deleted, value) VALUES ($rev, $key, $create, $prev, $deleted, $value)",
-            "$rev", "$key", "$create", "$prev", "$deleted", "$value");
-        _upsertCurrent = Command(
-            "INSERT INTO current (key, revision) VALUES ($key, $rev) ON CONFLICT (key) DO UPDATE SET revision = excluded.revision",
-            "$key", "$rev");
-        _deleteCurrent = Command("DELETE FROM current WHERE key = $key", "$key");
+        // The per-row insert goes straight to SQLitePCL: Microsoft.Data.Sqlite builds a data reader per
+        // ExecuteNonQuery, which cost more than the insert itself on this hot path.
+        var rc = raw.sqlite3_prepare_v2(_connection.Handle!, InsertLogSql, out _insertLog);
+        SqliteException.ThrowExceptionForRC(rc, _connection.Handle);
         _setRevision = Command("UPDATE meta SET value = $rev WHERE name = 'revision'", "$rev");
     }
 
     private void DisposeWriterCommands()
     {
         _insertLog.Dispose();
-        _upsertCurrent.Dispose();
-        _deleteCurrent.Dispose();
         _setRevision.Dispose();
     }
 
@@ -64,6 +62,13 @@ public sealed partial class SqliteStore
                         // Idle: spend it on one compaction batch, then look at the queue again.
                         CompactOneBatch();
                         continue;
+                    }
+
+                    if (_commits != _commitsAtLastCheckpointRequest)
+                    {
+                        // Going idle: checkpoint what is in the WAL now rather than leave it for later.
+                        _commitsAtLastCheckpointRequest = _commits;
+                        RequestCheckpoint();
                     }
 
                     if (!reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
@@ -132,9 +137,6 @@ public sealed partial class SqliteStore
         try
         {
             using var tx = _connection.BeginTransaction(deferred: false);
-            _insertLog.Transaction = tx;
-            _upsertCurrent.Transaction = tx;
-            _deleteCurrent.Transaction = tx;
             _setRevision.Transaction = tx;
             foreach (var write in _batch)
             {
@@ -153,25 +155,7 @@ public sealed partial class SqliteStore
                 var deleted = e.Type == WatchEventType.Deleted;
                 _overlay[key] = deleted ? null : e.Current;
 
-                var p = _insertLog.Parameters;
-                p[0].Value = revision;
-                p[1].Value = key;
-                p[2].Value = e.Current.CreateRevision;
-                p[3].Value = e.Previous?.ModRevision ?? 0L;
-                p[4].Value = deleted ? 1L : 0L;
-                p[5].Value = AsArray(e.Current.Value);
-                _insertLog.ExecuteNonQuery();
-                if (deleted)
-                {
-                    _deleteCurrent.Parameters[0].Value = key;
-                    _deleteCurrent.ExecuteNonQuery();
-                }
-                else
-                {
-                    _upsertCurrent.Parameters[0].Value = key;
-                    _upsertCurrent.Parameters[1].Value = revision;
-                    _upsertCurrent.ExecuteNonQuery();
-                }
+                InsertLog(revision, key, e.Current.CreateRevision, e.Previous?.ModRevision ?? 0L, deleted, e.Current.Value.Span);
             }
 
             if (_events.Count > 0)
@@ -181,6 +165,11 @@ public sealed partial class SqliteStore
             }
 
             tx.Commit();
+            if (++_commits - _commitsAtLastCheckpointRequest >= CheckpointEveryCommits)
+            {
+                _commitsAtLastCheckpointRequest = _commits;
+                RequestCheckpoint();
+            }
         }
         catch (Exception e)
         {
@@ -205,12 +194,41 @@ public sealed partial class SqliteStore
                 write.Completion.TrySetResult(write.Result);
             }
         }
+
     }
 
-    private static byte[] AsArray(ReadOnlyMemory<byte> value) =>
-        MemoryMarshal.TryGetArray(value, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
-            ? segment.Array
-            : value.ToArray();
+    private void InsertLog(long revision, string key, long createRevision, long prevRevision, bool deleted, ReadOnlySpan<byte> value)
+    {
+        var db = _connection.Handle!;
+        var s = _insertLog;
+        try
+        {
+            Check(raw.sqlite3_bind_int64(s, 1, revision), db);
+            Check(raw.sqlite3_bind_text(s, 2, key), db);
+            Check(raw.sqlite3_bind_int64(s, 3, createRevision), db);
+            Check(raw.sqlite3_bind_int64(s, 4, prevRevision), db);
+            Check(raw.sqlite3_bind_int64(s, 5, deleted ? 1 : 0), db);
+            Check(raw.sqlite3_bind_blob(s, 6, value), db);
+            var rc = raw.sqlite3_step(s);
+            if (rc != raw.SQLITE_DONE)
+            {
+                SqliteException.ThrowExceptionForRC(rc, db);
+            }
+        }
+        finally
+        {
+            raw.sqlite3_reset(s);
+            raw.sqlite3_clear_bindings(s);
+        }
+    }
+
+    private static void Check(int rc, sqlite3 db)
+    {
+        if (rc != raw.SQLITE_OK)
+        {
+            SqliteException.ThrowExceptionForRC(rc, db);
+        }
+    }
 
     /// <summary>A write waiting for the writer thread.</summary>
     private sealed class PendingWrite(WriteRequest request) : WriterItem
