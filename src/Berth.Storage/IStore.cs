@@ -17,7 +17,10 @@ public interface IStore : IAsyncDisposable
     /// <summary>The revision of the last committed write (0 for an empty store).</summary>
     long CurrentRevision { get; }
 
-    /// <summary>Revisions at or below this one are gone: reads and watches from them are Expired.</summary>
+    /// <summary>
+    /// History at or below this revision is forgotten: reads at, and watches from, a revision below it are
+    /// Expired; the state at this revision itself stays readable (as etcd's compact revision does).
+    /// </summary>
     long CompactedRevision { get; }
 
     /// <summary>Creates <paramref name="key"/>; fails with KeyExists if it is present.</summary>

@@ -1,4 +1,7 @@
+using System.Text.Json.Nodes;
 using Berth.Serialization.Patching;
+using FsCheck;
+using FsCheck.Fluent;
 using k8s.Models;
 using Xunit;
 
@@ -222,5 +225,15 @@ public sealed class StrategicMergePatchTests
         Assert.Null(PatchMetadata.Field(typeof(V1PodSpec), "tolerations")!.StrategyString);
         Assert.Equal("atomic", PatchMetadata.Field(typeof(V1PodSpec), "tolerations")!.ListTypeString);
         Assert.Equal(typeof(string), PatchMetadata.ChildType(typeof(V1ObjectMeta), "labels"));
+    }
+
+    [Fact]
+    public void Without_type_information_it_agrees_with_json_merge_patch()
+    {
+        Prop.ForAll(JsonGen.Document.ToArbitrary(), JsonGen.Document.ToArbitrary(), (a, b) =>
+        {
+            var patch = JsonMergePatch.CreatePatch(a, b);
+            return JsonNode.DeepEquals(StrategicMergePatch.Apply(a, patch, null), b);
+        }).QuickCheckThrowOnFailure();
     }
 }

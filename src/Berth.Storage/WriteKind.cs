@@ -1,0 +1,8 @@
+namespace Berth.Storage;
+
+internal enum WriteKind
+{
+    Create,
+    Update,
+    Delete,
+}
