@@ -94,8 +94,14 @@ internal static class ObjectMetaValidation
 
         ValidateImmutable(meta.Name ?? "", old.Name ?? "", path + ".name", errors);
         ValidateImmutable(meta.NamespaceProperty ?? "", old.NamespaceProperty ?? "", path + ".namespace", errors);
-        ValidateImmutable(meta.Uid ?? "", old.Uid ?? "", path + ".uid", errors);
-        if (meta.CreationTimestamp != old.CreationTimestamp)
+        // upstream's rest.BeforeUpdate fills an omitted uid and creationTimestamp from the stored object before
+        // validating, so only a different value is an error; we accept omission here for the same effect.
+        if (!string.IsNullOrEmpty(meta.Uid))
+        {
+            ValidateImmutable(meta.Uid, old.Uid ?? "", path + ".uid", errors);
+        }
+
+        if (meta.CreationTimestamp is not null && meta.CreationTimestamp != old.CreationTimestamp)
         {
             errors.Add(FieldError.Invalid(path + ".creationTimestamp", FormatTime(meta.CreationTimestamp), FieldImmutableErrorMsg));
         }

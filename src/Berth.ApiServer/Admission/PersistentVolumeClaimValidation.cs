@@ -47,7 +47,7 @@ internal static class PersistentVolumeClaimValidation
                 + SemanticEquality.Diff(oldClone, newClone)));
         }
 
-        if (oldStorage is not null && newStorage is not null && newStorage.ToDecimal() < oldStorage.ToDecimal())
+        if (oldStorage is not null && newStorage is not null && QuantityMath.Compare(newStorage, oldStorage) < 0)
         {
             errors.Add(FieldError.Forbidden("spec.resources.requests.storage", "field can not be less than previous value"));
         }
@@ -84,7 +84,7 @@ internal static class PersistentVolumeClaimValidation
         {
             errors.Add(FieldError.Required(path + ".resources[storage]"));
         }
-        else if (storage.ToDecimal() <= 0)
+        else if (QuantityMath.Sign(storage) <= 0)
         {
             errors.Add(FieldError.Invalid(path + ".resources[storage]", storage.ToString(), "must be greater than zero"));
         }

@@ -532,7 +532,7 @@ internal static class PodValidation
             var itemPath = $"{path}.requests[{name}]";
             ValidateQuantity(quantity, itemPath, errors);
             if (resources.Limits is not null && resources.Limits.TryGetValue(name, out var limit) && quantity is not null && limit is not null
-                && quantity.ToDecimal() > limit.ToDecimal())
+                && QuantityMath.Compare(quantity, limit) > 0)
             {
                 errors.Add(FieldError.Invalid(itemPath, quantity.ToString(), $"must be less than or equal to {name} limit of {limit}"));
             }
@@ -541,7 +541,7 @@ internal static class PodValidation
 
     public static void ValidateQuantity(ResourceQuantity? quantity, string path, List<FieldError> errors)
     {
-        if (quantity is not null && quantity.ToDecimal() < 0)
+        if (quantity is not null && QuantityMath.Sign(quantity) < 0)
         {
             errors.Add(FieldError.Invalid(path, quantity.ToString(), CommonValidation.IsNegativeErrorMsg));
         }

@@ -20,7 +20,7 @@ public sealed class AdmissionRobustnessTests
     private static readonly JsonNode[] OddValues =
     [
         JsonValue.Create(""), JsonValue.Create(-1), JsonValue.Create(0), JsonValue.Create("0%"), JsonValue.Create("150%"), JsonValue.Create("a/b/c"),
-        JsonValue.Create("UPPER"), JsonValue.Create(" x "), new JsonObject(), new JsonArray(), JsonValue.Create("\n"), JsonValue.Create(70000),
+        JsonValue.Create("UPPER"), JsonValue.Create(" x "), JsonValue.Create("1e40"), JsonValue.Create("-1Gi"), new JsonObject(), new JsonArray(), JsonValue.Create("\n"), JsonValue.Create(70000),
     ];
 
     private static IEnumerable<(JsonNode Parent, string? Key, int Index)> Slots(JsonNode node)

@@ -201,4 +201,13 @@ public sealed class ObjectValidationTests
         Assert.Contains(Manifests.Messages(ObjectValidator.ValidateCreate(pod)),
             m => m.EndsWith("Only one reference can have Controller set to true. Found \"true\" in references for StatefulSet/a and StatefulSet/b", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void Huge_quantities_are_compared_without_overflow()
+    {
+        var pod = Mutated<V1Pod>(Manifests.Pod, """{"spec":{"containers":[{"name":"a","image":"x","resources":{"limits":{"cpu":"1e40"},"requests":{"cpu":"2e40"}}}]}}""");
+
+        Assert.Contains(Manifests.Messages(ObjectValidator.ValidateCreate(pod)),
+            m => m.StartsWith("spec.containers[0].resources.requests[cpu]: Invalid value:", StringComparison.Ordinal));
+    }
 }

@@ -137,6 +137,23 @@ public sealed class StatefulSetValidationTests
         Assert.Contains("status.availableReplicas: Invalid value: 2: cannot be greater than status.replicas", messages);
     }
 
+    [Fact]
+    public void Update_may_omit_uid_and_creation_timestamp_but_not_change_them()
+    {
+        var old = Manifests.Decode<V1StatefulSet>(Manifests.StatefulSet);
+        old.Metadata.Uid = "u-1";
+        old.Metadata.CreationTimestamp = new DateTime(2026, 11, 23, 18, 0, 0, DateTimeKind.Utc);
+        var omitted = Manifests.Decode<V1StatefulSet>(Manifests.StatefulSet);
+        Assert.Empty(ObjectValidator.ValidateUpdate(omitted, old));
+
+        var changed = Manifests.Decode<V1StatefulSet>(Manifests.StatefulSet);
+        changed.Metadata.Uid = "u-2";
+        changed.Metadata.CreationTimestamp = new DateTime(2026, 11, 23, 19, 0, 0, DateTimeKind.Utc);
+        var messages = Manifests.Messages(ObjectValidator.ValidateUpdate(changed, old));
+        Assert.Contains("metadata.uid: Invalid value: \"u-2\": field is immutable", messages);
+        Assert.Contains("metadata.creationTimestamp: Invalid value: 2026-11-23 19:00:00 +0000 UTC: field is immutable", messages);
+    }
+
     // A JSON merge patch (RFC 7386), enough for building test variants.
     internal static void Merge(JsonNode target, JsonNode patch)
     {
