@@ -9,6 +9,7 @@ internal static class Program
     private static readonly Dictionary<string, Func<string[], Task>> Groups = new(StringComparer.Ordinal)
     {
         ["openapi"] = OpenApiAdmissionBench.RunAsync,
+        ["api"] = ApiBenchmarks.RunAsync,
     };
 
     private static async Task<int> Main(string[] args)
