@@ -191,7 +191,8 @@ internal static class ApiBenchmarks
             using var probe = new HttpClient(new SocketsHttpHandler
             {
                 SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true },
-            }) { Timeout = TimeSpan.FromSeconds(1) };
+            })
+            { Timeout = TimeSpan.FromSeconds(1) };
             var watch = Stopwatch.StartNew();
             var process = Process.Start(start)!;
             process.OutputDataReceived += (_, _) => { };
