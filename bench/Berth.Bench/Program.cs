@@ -10,6 +10,7 @@ internal static class Program
     {
         ["openapi"] = OpenApiAdmissionBench.RunAsync,
         ["store"] = StoreBenchmarks.RunAsync,
+        ["api"] = ApiBenchmarks.RunAsync,
     };
 
     private static async Task<int> Main(string[] args)

@@ -88,7 +88,8 @@ public sealed class BerthServer : IAsyncDisposable
             options.ConfigureServices?.Invoke(builder.Services);
 
             var app = builder.Build();
-            var handler = new ApiHandler(credentials.Token, new DiscoveryDocuments(), new OpenApiDocuments(Core.ResourceCatalog.All, ApiHandler.OpenApiVersion),
+            var openApi = new OpenApiDocuments(Core.ResourceCatalog.All, ApiHandler.OpenApiVersion);
+            var handler = new ApiHandler(credentials.Token, new DiscoveryDocuments(), openApi,
                 new ResourceEndpoints(registry, options.PodSubresourceHandler),
                 app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Berth.ApiServer"));
             app.Run(handler.HandleAsync);
@@ -105,6 +106,8 @@ public sealed class BerthServer : IAsyncDisposable
 
             await registry.EnsureSystemNamespacesAsync(cancellationToken).ConfigureAwait(false);
             handler.MarkReady();
+            // Generate the OpenAPI documents in the background once ready, so the first apply does not wait.
+            _ = openApi.PrewarmAsync();
             var kubeconfig = Path.Combine(dataDir, "kubeconfig");
             if (options.WriteKubeconfig)
             {

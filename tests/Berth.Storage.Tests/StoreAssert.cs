@@ -1,3 +1,5 @@
+using Xunit;
+
 namespace Berth.Storage.Tests;
 
 internal static class StoreAssert

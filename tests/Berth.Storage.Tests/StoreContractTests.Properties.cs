@@ -1,4 +1,5 @@
 using System.Globalization;
+using FsCheck.Xunit;
 using static Berth.Storage.Tests.StoreAssert;
 
 namespace Berth.Storage.Tests;

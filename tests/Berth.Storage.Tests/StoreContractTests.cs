@@ -1,4 +1,6 @@
 using System.Text;
+using Microsoft.Extensions.Time.Testing;
+using Xunit;
 using static Berth.Storage.Tests.StoreAssert;
 
 namespace Berth.Storage.Tests;

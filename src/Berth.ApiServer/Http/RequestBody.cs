@@ -73,6 +73,12 @@ internal static class RequestBody
             throw Errors.BadRequest("the body of the request was empty");
         }
 
+        if (!System.Text.Unicode.Utf8.IsValid(body))
+        {
+            // System.Text.Json materialises strings lazily and would fail later; refuse up front.
+            throw Errors.BadRequest("couldn't get version/kind; json parse error: invalid UTF-8 in request body");
+        }
+
         try
         {
             return JsonNode.Parse(body, documentOptions: new JsonDocumentOptions { MaxDepth = 256, AllowDuplicateProperties = false });

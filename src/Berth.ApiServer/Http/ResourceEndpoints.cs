@@ -59,6 +59,11 @@ internal sealed class ResourceEndpoints
 
         if (sub2 is "log" or "exec" or "attach" or "portforward")
         {
+            if (method != "GET" && (sub2 == "log" || method != "POST"))
+            {
+                throw Errors.MethodNotSupported(resource, VerbFor(method, name, sub2));
+            }
+
             await ServePodSubresourceAsync(context, ns!, name!, sub2).ConfigureAwait(false);
             return;
         }

@@ -76,6 +76,13 @@ internal sealed class ObjectRegistry
 
     public async ValueTask<ListResult> ListAsync(ResourceDescriptor resource, string? ns, ListOptions options, CancellationToken cancellationToken)
     {
+        if (!string.IsNullOrEmpty(options.ResourceVersion)
+            && (!long.TryParse(options.ResourceVersion, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _)))
+        {
+            // upstream storage.ParseResourceVersion → 400
+            throw Errors.BadRequest($"invalid resource version: \"{options.ResourceVersion}\"");
+        }
+
         try
         {
             return await Store.ListAsync(resource.ListPrefix(ns), options, cancellationToken).ConfigureAwait(false);

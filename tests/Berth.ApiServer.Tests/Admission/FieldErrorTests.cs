@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Berth.ApiServer.Admission;
+using Berth.Serialization;
+using Xunit;
 
 namespace Berth.ApiServer.Tests.Admission;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using Berth.ApiServer.Admission;
+using Berth.Serialization;
 
 namespace Berth.ApiServer.Tests.Admission;
 

@@ -1,4 +1,6 @@
 using Berth.ApiServer.Admission;
+using k8s.Models;
+using Xunit;
 
 namespace Berth.ApiServer.Tests.Admission;
 

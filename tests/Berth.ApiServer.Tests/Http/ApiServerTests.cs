@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using Xunit;
 
 namespace Berth.ApiServer.Tests.Http;
 
@@ -52,7 +53,11 @@ public sealed class ApiServerTests : IClassFixture<InProcessServer>
         }
 
         Assert.True(File.Exists(_s.Server.KubeconfigPath));
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(_s.Server.KubeconfigPath));
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(_s.Server.KubeconfigPath));
+        }
+
         Assert.Contains("current-context: berth", await File.ReadAllTextAsync(_s.Server.KubeconfigPath), StringComparison.Ordinal);
     }
 

@@ -1,4 +1,5 @@
 using Berth.Core.Selectors;
+using Xunit;
 
 namespace Berth.Core.Tests.Selectors;
 

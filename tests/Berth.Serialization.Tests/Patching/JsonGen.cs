@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using FsCheck;
+using FsCheck.Fluent;
 
 namespace Berth.Serialization.Tests.Patching;
 

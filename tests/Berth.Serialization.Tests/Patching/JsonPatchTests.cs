@@ -1,5 +1,8 @@
 using System.Text.Json.Nodes;
 using Berth.Serialization.Patching;
+using FsCheck;
+using FsCheck.Fluent;
+using Xunit;
 
 namespace Berth.Serialization.Tests.Patching;
 

@@ -1,5 +1,9 @@
 using System.Text.Json.Nodes;
 using Berth.Serialization.Patching;
+using FsCheck;
+using FsCheck.Fluent;
+using k8s.Models;
+using Xunit;
 
 namespace Berth.Serialization.Tests.Patching;
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Berth.Serialization.Tests.Patching;
+using Xunit;
 
 namespace Berth.Serialization.Tests.Yaml;
 

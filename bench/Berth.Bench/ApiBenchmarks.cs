@@ -1,0 +1,269 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Berth.Bench;
+
+/// <summary>
+/// bench group "api": a real <c>berth serve</c> child process (SQLite store) measured from this separate load
+/// process over TLS keep-alive: readiness time, idle RSS, GET throughput and p99, pod create throughput, and
+/// the Table for 5,000 pods.
+/// </summary>
+internal static class ApiBenchmarks
+{
+    private const int Workers = 16;
+    private static readonly TimeSpan Duration = TimeSpan.FromSeconds(5);
+
+    public static async Task RunAsync(string[] args)
+    {
+        _ = args;
+        var readyTimes = new List<double>();
+        for (var i = 0; i < 3; i++)
+        {
+            await using var probe = await ServeProcess.StartAsync();
+            readyTimes.Add(probe.ReadyMs);
+        }
+
+        Report("serve_ready_ms", Median(readyTimes), "ms");
+
+        await using var server = await ServeProcess.StartAsync();
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Report("serve_idle_rss_mb", server.RssMegabytes(), "MB");
+
+        using var client = server.CreateClient();
+        await CreateNamespaceAsync(client, "bench");
+        var cm = """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"target","namespace":"bench"},"data":{"k":"v"}}""";
+        (await client.PostAsync("/api/v1/namespaces/bench/configmaps", Json(cm))).EnsureSuccessStatusCode();
+
+        // Warm-up, then the measured GET run.
+        await RunWorkersAsync(TimeSpan.FromSeconds(2), _ => GetAsync(client, "/api/v1/namespaces/bench/configmaps/target"));
+        var gets = await RunWorkersAsync(Duration, _ => GetAsync(client, "/api/v1/namespaces/bench/configmaps/target"));
+        Report("api_get_ops_per_s", gets.Count / Duration.TotalSeconds, "ops/s");
+        Report("api_get_p99_ms", Percentile(gets, 0.99), "ms");
+
+        await CreateNamespaceAsync(client, "pods");
+        var next = 0;
+        var creates = await RunWorkersAsync(Duration, async _ =>
+        {
+            var n = Interlocked.Increment(ref next);
+            var pod = "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"pod-" + n.ToString(CultureInfo.InvariantCulture)
+                + "\",\"labels\":{\"app\":\"bench\"}},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"nginx:1.25\"}]}}";
+            using var response = await client.PostAsync("/api/v1/namespaces/pods/pods", Json(pod));
+            if (response.StatusCode != HttpStatusCode.Created)
+            {
+                throw new InvalidOperationException($"create failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            }
+        });
+        Report("api_create_ops_per_s", creates.Count / Duration.TotalSeconds, "ops/s");
+
+        // Exactly 5,000 pods in their own namespace for the table.
+        await CreateNamespaceAsync(client, "table");
+        var made = 0;
+        await RunWorkersAsync(TimeSpan.FromMinutes(5), async _ =>
+        {
+            var n = Interlocked.Increment(ref made);
+            if (n > 5000)
+            {
+                throw new OperationCanceledException();
+            }
+
+            var pod = "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"web-" + n.ToString(CultureInfo.InvariantCulture)
+                + "\"},\"spec\":{\"nodeName\":\"node-1\",\"containers\":[{\"name\":\"c\",\"image\":\"nginx:1.25\"}]}}";
+            using var response = await client.PostAsync("/api/v1/namespaces/table/pods", Json(pod));
+            response.EnsureSuccessStatusCode();
+        });
+        var tableTimes = new List<double>();
+        for (var i = 0; i < 12; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/namespaces/table/pods");
+            request.Headers.TryAddWithoutValidation("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io,application/json");
+            var watch = Stopwatch.StartNew();
+            using var response = await client.SendAsync(request);
+            var body = await response.Content.ReadAsByteArrayAsync();
+            watch.Stop();
+            if (!Encoding.UTF8.GetString(body, 0, Math.Min(body.Length, 64)).Contains("\"Table\"", StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException("not a Table");
+            }
+
+            if (i >= 2)
+            {
+                tableTimes.Add(watch.Elapsed.TotalMilliseconds);
+            }
+        }
+
+        Report("api_list_5k_pods_table_ms", Median(tableTimes), "ms");
+    }
+
+    private static async Task GetAsync(HttpClient client, string path)
+    {
+        using var response = await client.GetAsync(path, HttpCompletionOption.ResponseContentRead);
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            throw new InvalidOperationException("GET failed: " + (int)response.StatusCode);
+        }
+    }
+
+    /// <summary>Runs <see cref="Workers"/> loops until the time is up; returns each call's latency in ms.</summary>
+    private static async Task<List<double>> RunWorkersAsync(TimeSpan duration, Func<int, Task> call)
+    {
+        var latencies = new List<double>[Workers];
+        var deadline = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        var tasks = Enumerable.Range(0, Workers).Select(w => Task.Run(async () =>
+        {
+            var mine = latencies[w] = new List<double>(100_000);
+            while (Stopwatch.GetTimestamp() < deadline)
+            {
+                var start = Stopwatch.GetTimestamp();
+                try
+                {
+                    await call(w);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                mine.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            }
+        })).ToArray();
+        await Task.WhenAll(tasks);
+        return latencies.SelectMany(l => l ?? []).ToList();
+    }
+
+    private static async Task CreateNamespaceAsync(HttpClient client, string name)
+    {
+        var body = "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"" + name + "\"}}";
+        (await client.PostAsync("/api/v1/namespaces", Json(body))).EnsureSuccessStatusCode();
+    }
+
+    private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
+
+    private static double Median(List<double> values) => Percentile(values, 0.5);
+
+    private static double Percentile(List<double> values, double p)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
+    }
+
+    private static void Report(string name, double value, string unit) =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: {value:0.##} {unit}"));
+
+    /// <summary>A berth serve child process on a free port with a temp data dir, killed by PID on dispose.</summary>
+    private sealed class ServeProcess : IAsyncDisposable
+    {
+        private readonly Process _process;
+        private readonly string _dataDir;
+
+        private ServeProcess(Process process, string dataDir, int port, double readyMs)
+        {
+            _process = process;
+            _dataDir = dataDir;
+            Port = port;
+            ReadyMs = readyMs;
+        }
+
+        public int Port { get; }
+
+        public double ReadyMs { get; }
+
+        public static async Task<ServeProcess> StartAsync()
+        {
+            var dataDir = Directory.CreateTempSubdirectory("berth-bench-").FullName;
+            int port;
+            using (var listener = new TcpListener(IPAddress.Loopback, 0))
+            {
+                listener.Start();
+                port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            }
+
+            var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+            foreach (var a in (string[])[Path.Combine(AppContext.BaseDirectory, "berth.dll"), "serve", "--store", "sqlite", "--data-dir", dataDir,
+                "--listen", $"127.0.0.1:{port}"])
+            {
+                start.ArgumentList.Add(a);
+            }
+
+            using var probe = new HttpClient(new SocketsHttpHandler
+            {
+                SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true },
+            })
+            { Timeout = TimeSpan.FromSeconds(1) };
+            var watch = Stopwatch.StartNew();
+            var process = Process.Start(start)!;
+            process.OutputDataReceived += (_, _) => { };
+            process.ErrorDataReceived += (_, _) => { };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            while (true)
+            {
+                try
+                {
+                    using var response = await probe.GetAsync($"https://127.0.0.1:{port}/readyz");
+                    if (response.StatusCode == HttpStatusCode.OK)
+                    {
+                        break;
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                }
+                catch (TaskCanceledException)
+                {
+                }
+
+                if (watch.Elapsed > TimeSpan.FromSeconds(30) || process.HasExited)
+                {
+                    throw new InvalidOperationException("berth serve did not become ready");
+                }
+
+                await Task.Delay(5);
+            }
+
+            var ready = watch.Elapsed.TotalMilliseconds;
+            while (!File.Exists(Path.Combine(dataDir, "kubeconfig")))
+            {
+                await Task.Delay(5);
+            }
+
+            return new ServeProcess(process, dataDir, port, ready);
+        }
+
+        public double RssMegabytes()
+        {
+            var line = File.ReadAllLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            var kb = double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+            return kb / 1024;
+        }
+
+        public HttpClient CreateClient()
+        {
+            var token = File.ReadAllText(Path.Combine(_dataDir, "token")).Trim();
+            var handler = new SocketsHttpHandler
+            {
+                SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true },
+                MaxConnectionsPerServer = Workers,
+                PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+            };
+            var client = new HttpClient(handler) { BaseAddress = new Uri($"https://127.0.0.1:{Port}"), Timeout = TimeSpan.FromSeconds(60) };
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            return client;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
+
+            _process.Dispose();
+            Directory.Delete(_dataDir, recursive: true);
+        }
+    }
+}
