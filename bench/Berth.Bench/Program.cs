@@ -11,6 +11,7 @@ internal static class Program
         ["openapi"] = OpenApiAdmissionBench.RunAsync,
         ["store"] = StoreBenchmarks.RunAsync,
         ["api"] = ApiBenchmarks.RunAsync,
+        ["sts"] = StsBenchmarks.RunAsync,
     };
 
     private static async Task<int> Main(string[] args)

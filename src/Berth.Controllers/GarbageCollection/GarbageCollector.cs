@@ -242,6 +242,21 @@ internal sealed class GarbageCollector : IDisposable
             return;
         }
 
+        if (meta.OwnerReferences is not { Count: > 0 })
+        {
+            return;
+        }
+
+        // Decide on the live object, not the graph's copy: the graph may not have seen an update that already
+        // removed the reference (e.g. orphaning followed by adoption by a new owner of the same name).
+        var latest = await node.Operations.GetAsync(meta.NamespaceProperty, meta.Name, ct).ConfigureAwait(false);
+        if (latest is null || latest.Uid != uid)
+        {
+            return;
+        }
+
+        meta = latest;
+        node = node with { Metadata = latest };
         var refs = meta.OwnerReferences ?? [];
         if (refs.Count == 0)
         {

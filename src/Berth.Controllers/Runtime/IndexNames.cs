@@ -11,6 +11,9 @@ internal static class IndexNames
     /// <summary>Every ownerReference UID.</summary>
     public const string OwnerUid = "ownerUid";
 
+    /// <summary>"namespace/claimName" of every PersistentVolumeClaim a pod mounts.</summary>
+    public const string ClaimName = "claimName";
+
     /// <summary>spec.nodeName of pods.</summary>
     public const string NodeName = "nodeName";
 }

@@ -36,7 +36,8 @@ internal sealed class RateLimiter
             _failures[item] = exp + 1;
             var backoff = _baseDelay.TotalMilliseconds * Math.Pow(2, exp);
             var itemDelay = backoff > _maxDelay.TotalMilliseconds ? _maxDelay : TimeSpan.FromMilliseconds(backoff);
-            return itemDelay > BucketDelay() ? itemDelay : BucketDelay();
+            var bucketDelay = BucketDelay();
+            return itemDelay > bucketDelay ? itemDelay : bucketDelay;
         }
     }
 

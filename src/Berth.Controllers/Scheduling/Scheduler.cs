@@ -36,8 +36,11 @@ internal sealed class Scheduler : IDisposable
         _claims = informers.For<V1PersistentVolumeClaim>();
         _classes = informers.For<V1StorageClass>();
         _queue = new WorkQueue(_time);
+        _pods.AddIndexer(IndexNames.ClaimName, p => (p.Spec?.Volumes ?? [])
+            .Where(v => v.PersistentVolumeClaim is not null)
+            .Select(v => p.Metadata.NamespaceProperty + "/" + v.PersistentVolumeClaim.ClaimName));
         _pods.AddHandler(new InformerHandler<V1Pod>(Enqueue, (_, p) => Enqueue(p), null));
-        _claims.AddHandler(new InformerHandler<V1PersistentVolumeClaim>(c => EnqueueNamespace(c.Metadata.NamespaceProperty), (_, c) => EnqueueNamespace(c.Metadata.NamespaceProperty), c => EnqueueNamespace(c.Metadata.NamespaceProperty)));
+        _claims.AddHandler(new InformerHandler<V1PersistentVolumeClaim>(EnqueueUsers, (_, c) => EnqueueUsers(c), EnqueueUsers));
         _classes.AddHandler(new InformerHandler<V1StorageClass>(_ => EnqueueAll(), (_, _) => EnqueueAll(), _ => EnqueueAll()));
     }
 
@@ -72,9 +75,10 @@ internal sealed class Scheduler : IDisposable
         }
     }
 
-    private void EnqueueNamespace(string? ns)
+    /// <summary>A claim changed: only the pods mounting it can become schedulable.</summary>
+    private void EnqueueUsers(V1PersistentVolumeClaim claim)
     {
-        foreach (var p in _pods.ListNamespace(ns))
+        foreach (var p in _pods.ByIndex(IndexNames.ClaimName, ObjectKeys.Of(claim)))
         {
             Enqueue(p);
         }

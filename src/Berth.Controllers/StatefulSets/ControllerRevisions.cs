@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Berth.Serialization;
 using Berth.Controllers.Runtime;
+using Berth.Serialization;
 using k8s.Models;
 
 namespace Berth.Controllers.StatefulSets;

@@ -22,8 +22,7 @@ internal sealed partial class StatefulSetControl(
     public async Task<V1StatefulSetStatus> UpdateStatefulSetAsync(V1StatefulSet set, IReadOnlyList<V1Pod> pods, CancellationToken ct)
     {
         set = ModelCopy.Clone(set);
-        var history = ControllerRevisions.Sort(revisions.ListNamespace(set.Metadata.NamespaceProperty)
-            .Where(r => r.Metadata.ControllerRef()?.Uid == set.Metadata.Uid));
+        var history = ControllerRevisions.Sort(revisions.ByIndex(IndexNames.ControllerUid, set.Metadata.Uid));
         V1ControllerRevision? current = null;
         V1ControllerRevision? update = null;
         try

@@ -131,8 +131,8 @@ internal sealed class StatefulSetController : IDisposable
 
     private async Task AdoptOrphanRevisionsAsync(V1StatefulSet set, CancellationToken ct)
     {
-        var orphans = _revisions.ListNamespace(set.Metadata.NamespaceProperty)
-            .Where(r => r.Metadata.ControllerRef() is null && LabelSelectors.Matches(set.Spec.Selector, r.Metadata.Labels))
+        var orphans = _revisions.ByIndex(IndexNames.ControllerUid, "orphan/" + set.Metadata.NamespaceProperty)
+            .Where(r => LabelSelectors.Matches(set.Spec.Selector, r.Metadata.Labels))
             .ToList();
         if (orphans.Count == 0)
         {

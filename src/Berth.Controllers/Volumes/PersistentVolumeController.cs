@@ -43,6 +43,7 @@ internal sealed class PersistentVolumeController : IDisposable
         _claims = informers.For<V1PersistentVolumeClaim>();
         _volumes = informers.For<V1PersistentVolume>();
         _classes = informers.For<V1StorageClass>();
+        _volumes.AddIndexer(IndexNames.ClaimName, v => [v.Spec?.ClaimRef is { } r ? r.NamespaceProperty + "/" + r.Name : string.Empty]);
         _claimQueue = new WorkQueue(_time);
         _volumeQueue = new WorkQueue(_time);
         _claims.AddHandler(new InformerHandler<V1PersistentVolumeClaim>(EnqueueClaim, (_, c) => EnqueueClaim(c), OnClaimDeleted));
@@ -99,7 +100,7 @@ internal sealed class PersistentVolumeController : IDisposable
             _volumeQueue.Add(claim.Spec.VolumeName);
         }
 
-        foreach (var v in _volumes.List().Where(v => v.Spec?.ClaimRef?.Uid == claim.Metadata.Uid))
+        foreach (var v in _volumes.ByIndex(IndexNames.ClaimName, ObjectKeys.Of(claim)).Where(v => v.Spec?.ClaimRef?.Uid == claim.Metadata.Uid))
         {
             EnqueueVolume(v);
         }
@@ -158,7 +159,8 @@ internal sealed class PersistentVolumeController : IDisposable
         }
 
         // A pre-existing Available volume of the class that fits (or is pre-bound to this claim) wins over provisioning.
-        var match = _volumes.List().FirstOrDefault(v => Fits(v, claim, className));
+        var match = _volumes.ByIndex(IndexNames.ClaimName, key).Concat(_volumes.ByIndex(IndexNames.ClaimName, string.Empty))
+            .FirstOrDefault(v => Fits(v, claim, className));
         if (match is not null)
         {
             await BindAsync(claim, match, ct).ConfigureAwait(false);
