@@ -118,15 +118,18 @@ internal sealed class CgroupManager
     /// <summary>Removes the run's parent groups (children are removed with their containers).</summary>
     public void RemoveRun()
     {
+        // The shared "berth" parent goes too once no other run uses it (rmdir fails while it has children).
         if (_v2)
         {
             TryRemove($"{Root}/{_relative}");
+            TryRemove($"{Root}/berth");
             return;
         }
 
         foreach (var c in V1Controllers)
         {
             TryRemove($"{Root}/{c}/{_relative}");
+            TryRemove($"{Root}/{c}/berth");
         }
     }
 
