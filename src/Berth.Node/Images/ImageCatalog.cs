@@ -18,7 +18,12 @@ public sealed class ImageCatalog
     /// <summary>Where an entry's entrypoint script appears inside the container.</summary>
     public const string EntrypointPath = "/.berth/entrypoint.sh";
 
+    /// <summary>Where the busybox image's applet links appear inside the container (first on PATH).</summary>
+    public const string BusyboxBinPath = "/.berth/busybox";
+
     private static readonly Lazy<HashSet<string>> BusyboxAppletNames = new(LoadBusyboxApplets);
+
+    internal static IReadOnlyCollection<string> BusyboxApplets => BusyboxAppletNames.Value;
     private readonly Dictionary<string, ImageEntry> _entries = new(StringComparer.Ordinal);
 
     public ImageCatalog(IEnumerable<ImageEntry>? entries = null)
@@ -134,7 +139,8 @@ public sealed class ImageCatalog
         }
 
         return new LaunchPlan(image, argv, entry?.Env ?? new Dictionary<string, string>(), container.WorkingDir ?? entry?.WorkingDir,
-            ParseSignal(entry?.StopSignal ?? "SIGTERM"), entry?.EntrypointScript, entry?.Files ?? new Dictionary<string, string>());
+            ParseSignal(entry?.StopSignal ?? "SIGTERM"), entry?.EntrypointScript, entry?.Files ?? new Dictionary<string, string>(),
+            entry?.BusyboxApplets == true);
     }
 
     internal static int ParseSignal(string signal)

@@ -8,4 +8,5 @@ public sealed record LaunchPlan(
     string? WorkingDir,
     int StopSignal,
     string? EntrypointScript,
-    IReadOnlyDictionary<string, string> Files);
+    IReadOnlyDictionary<string, string> Files,
+    bool BusyboxApplets = false);

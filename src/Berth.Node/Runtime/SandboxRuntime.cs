@@ -210,6 +210,11 @@ public sealed class SandboxRuntime : IPodRuntime
             binds.Add(new VolumeBind(script, ImageCatalog.EntrypointPath, ReadOnly: true));
         }
 
+        if (plan.BusyboxApplets)
+        {
+            binds.Add(new VolumeBind(BusyboxBin(), ImageCatalog.BusyboxBinPath, ReadOnly: true));
+        }
+
         if (plan.WorkingDir is { } wd)
         {
             if (!wd.StartsWith('/'))
@@ -234,6 +239,12 @@ public sealed class SandboxRuntime : IPodRuntime
         foreach (var (k, v) in plan.ImageEnv)
         {
             env[k] = v;
+        }
+
+        if (plan.BusyboxApplets)
+        {
+            // The busybox image's /bin is all applets: its shell scripts find wget, nc, httpd... on PATH.
+            env["PATH"] = $"{ImageCatalog.BusyboxBinPath}:{env["PATH"]}";
         }
 
         foreach (var (k, v) in environment)
@@ -311,6 +322,33 @@ public sealed class SandboxRuntime : IPodRuntime
             var reason = oom ? ContainerReasons.OomKilled : code == 0 ? ContainerReasons.Completed : ContainerReasons.Error;
             return new ContainerExit(code, reason, null, startedAt, finished);
         }
+    }
+
+    /// <summary>A directory of applet symlinks to /bin/busybox, made once per state directory.</summary>
+    private string BusyboxBin()
+    {
+        var dir = Path.Combine(_options.StateDirectory, "images", "busybox-bin");
+        lock (_live)
+        {
+            if (!Directory.Exists(dir))
+            {
+                var tmp = dir + ".tmp";
+                if (Directory.Exists(tmp))
+                {
+                    Directory.Delete(tmp, recursive: true);
+                }
+
+                Directory.CreateDirectory(tmp);
+                foreach (var applet in ImageCatalog.BusyboxApplets)
+                {
+                    File.CreateSymbolicLink(Path.Combine(tmp, applet), "/bin/busybox");
+                }
+
+                Directory.Move(tmp, dir);
+            }
+        }
+
+        return dir;
     }
 
     private ProcessStartInfo BuildStartInfo(PodSandbox sandbox, LaunchPlan plan, IReadOnlyList<string> argv,
