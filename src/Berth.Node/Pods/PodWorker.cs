@@ -192,30 +192,23 @@ public sealed partial class PodWorker : IAsyncDisposable
                 return;
             }
 
-            if (exit is not null)
+            if (exit is not null && !WillRestart(exit))
             {
-                var restart = (_pod.Spec.RestartPolicy ?? "Always") switch
-                {
-                    "Never" => false,
-                    "OnFailure" => exit.ExitCode != 0,
-                    _ => true,
-                };
-                if (!restart)
-                {
-                    UpdatePhase();
-                    return;
-                }
-            }
-
-            lock (_lock)
-            {
-                _restartPending.Add(container.Name);
+                UpdatePhase();
+                return;
             }
 
             await BackOffAsync(container, isInit: false, backoff, exit, ct).ConfigureAwait(false);
             restartCount++;
         }
     }
+
+    private bool WillRestart(ContainerExit exit) => (_pod.Spec.RestartPolicy ?? "Always") switch
+    {
+        "Never" => false,
+        "OnFailure" => exit.ExitCode != 0,
+        _ => true,
+    };
 
     private async Task BackOffAsync(V1Container container, bool isInit, RestartBackoff backoff, ContainerExit? exit, CancellationToken ct)
     {
@@ -233,6 +226,8 @@ public sealed partial class PodWorker : IAsyncDisposable
 
         if (exit is not null)
         {
+            Emit(new KubeletEvent(_time.GetUtcNow(), "Warning", "BackOff",
+                $"Back-off restarting failed container {container.Name} in pod {PodRef}", FieldPath(container, isInit)));
             // kubelet's CrashLoopBackOff wording (kuberuntime_manager.go doBackOff).
             SetStatus(container.Name, isInit, s =>
             {
@@ -245,8 +240,6 @@ public sealed partial class PodWorker : IAsyncDisposable
                     },
                 };
             });
-            Emit(new KubeletEvent(_time.GetUtcNow(), "Warning", "BackOff",
-                $"Back-off restarting failed container {container.Name} in pod {PodRef}", FieldPath(container, isInit)));
         }
 
         await Task.Delay(delay, _time, ct).ConfigureAwait(false);
@@ -275,12 +268,11 @@ public sealed partial class PodWorker : IAsyncDisposable
         }
         catch (ContainerStartException e) when (!e.IsStartError)
         {
+            Emit(new KubeletEvent(_time.GetUtcNow(), "Warning", "Failed", $"Error: {e.Message}", field));
             SetStatus(container.Name, isInit, s => s.State = new V1ContainerState
             {
                 Waiting = new V1ContainerStateWaiting { Reason = e.Reason, Message = e.Message },
             });
-            Emit(new KubeletEvent(_time.GetUtcNow(), "Warning", e.Reason == ContainerReasons.ErrImagePull ? "Failed" : "Failed",
-                $"Error: {e.Message}", field));
             return null;
         }
         catch (ContainerStartException e)
@@ -371,6 +363,14 @@ public sealed partial class PodWorker : IAsyncDisposable
 
     private void SetTerminated(string name, bool isInit, ContainerExit exit, int restartCount)
     {
+        if (!isInit && !_stopping.IsCancellationRequested && WillRestart(exit))
+        {
+            lock (_lock)
+            {
+                _restartPending.Add(name);
+            }
+        }
+
         SetStatus(name, isInit, s =>
         {
             s.RestartCount = restartCount;
