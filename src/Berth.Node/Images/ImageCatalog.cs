@@ -213,7 +213,8 @@ public sealed class ImageCatalog
             Name = "postgres",
             EntrypointScript = Script("postgres.sh"),
             Cmd = ["postgres"],
-            Env = new Dictionary<string, string> { ["PGDATA"] = "/var/lib/postgresql/data" },
+            // The image sets LANG=en_US.utf8; C.UTF-8 is the UTF-8 locale every Debian host has.
+            Env = new Dictionary<string, string> { ["PGDATA"] = "/var/lib/postgresql/data", ["LANG"] = "C.UTF-8" },
             // The official image's STOPSIGNAL: fast shutdown.
             StopSignal = "SIGINT",
         };

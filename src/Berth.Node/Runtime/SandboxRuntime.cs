@@ -193,8 +193,10 @@ public sealed class SandboxRuntime : IPodRuntime
         // entrypoint script (bound read-only so the payload cannot rewrite it for the next restart).
         foreach (var (path, content) in plan.Files)
         {
+            // The image's files replace the host's (Debian's nginx.conf is not the image's), once per pod: what
+            // the container later changes in its writable layer stays.
             var target = sandbox.MergedRoot + path;
-            if (!File.Exists(target))
+            if (!File.Exists(sandbox.UpperDirectory + path))
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(target)!);
                 await File.WriteAllTextAsync(target, content, cancellationToken).ConfigureAwait(false);
@@ -252,6 +254,7 @@ public sealed class SandboxRuntime : IPodRuntime
             env[k] = v;
         }
 
+        PrepareMountPoints(sandbox, binds);
         var argv = plan.Argv;
         CheckExecutable(sandbox, argv[0], env["PATH"], binds);
 
@@ -321,6 +324,29 @@ public sealed class SandboxRuntime : IPodRuntime
             cgroup?.Remove();
             var reason = oom ? ContainerReasons.OomKilled : code == 0 ? ContainerReasons.Completed : ContainerReasons.Error;
             return new ContainerExit(code, reason, null, startedAt, finished);
+        }
+    }
+
+    /// <summary>
+    /// Creates every mountpoint's missing parents in the pod's writable layer with mode 0755, as container runtimes
+    /// do: bwrap would create them 0700, which locks non-root payloads (postgres, redis) out of their own volumes.
+    /// </summary>
+    private static void PrepareMountPoints(PodSandbox sandbox, List<VolumeBind> binds)
+    {
+        foreach (var b in binds)
+        {
+            var parts = b.Destination.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            var path = sandbox.MergedRoot;
+            var last = Directory.Exists(b.Source) ? parts.Length : parts.Length - 1;
+            for (var i = 0; i < last; i++)
+            {
+                path = Path.Combine(path, parts[i]);
+                if (!Path.Exists(path))
+                {
+                    Directory.CreateDirectory(path);
+                    File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
+                }
+            }
         }
     }
 

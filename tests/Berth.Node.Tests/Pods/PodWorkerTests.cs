@@ -34,7 +34,11 @@ public sealed class PodWorkerTests(RuntimeFixture fixture)
         {
         }
 
-        Assert.Fail("expected event not seen; got:\n" + string.Join("\n", seen));
+        var logs = worker.Sandbox is { } sb && Directory.Exists(sb.LogDirectory)
+            ? string.Join("\n", Directory.EnumerateFiles(sb.LogDirectory, "*.log", SearchOption.AllDirectories)
+                .Select(f => $"--- {f}\n{File.ReadAllText(f)}"))
+            : "";
+        Assert.Fail("expected event not seen; got:\n" + string.Join("\n", seen) + "\nlogs:\n" + logs);
         return seen;
     }
 
