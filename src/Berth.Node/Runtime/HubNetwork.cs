@@ -39,8 +39,9 @@ internal sealed class HubNetwork : IAsyncDisposable
         var runId = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3));
         var hub = new HubNetwork(runId, new PodIpam(podCidr));
         Directory.CreateDirectory(RunDirectory);
-        await File.WriteAllTextAsync(Path.Combine(RunDirectory, runId), Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
-            cancellationToken).ConfigureAwait(false);
+        // "<pid> <cidr>": who owns the run (dead owners are cleaned up) and which unreachable route it relies on.
+        await File.WriteAllTextAsync(Path.Combine(RunDirectory, runId),
+            $"{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)} {hub.Ipam.Cidr}", cancellationToken).ConfigureAwait(false);
         try
         {
             await ExternalCommand.RunCheckedAsync("ip", ["netns", "add", hub.HubNamespaceName], cancellationToken: cancellationToken)
@@ -147,12 +148,12 @@ internal sealed class HubNetwork : IAsyncDisposable
     {
         _socketThread.Dispose();
         await DeleteRunNamespacesAsync(RunId).ConfigureAwait(false);
-        if (_addedUnreachableRoute && !Directory.EnumerateFiles("/run/netns", "berth-*-hub").Any())
+        File.Delete(Path.Combine(RunDirectory, RunId));
+        // The route is shared by every run on the same CIDR: the last one out removes it.
+        if (_addedUnreachableRoute && !Directory.EnumerateFiles(RunDirectory).Any(f => RunCidr(f) == Ipam.Cidr))
         {
             await ExternalCommand.RunAsync("ip", ["route", "del", "unreachable", Ipam.Cidr]).ConfigureAwait(false);
         }
-
-        File.Delete(Path.Combine(RunDirectory, RunId));
     }
 
     private static async Task DeleteRunNamespacesAsync(string runId)
@@ -168,6 +169,19 @@ internal sealed class HubNetwork : IAsyncDisposable
         }
     }
 
+    private static string? RunCidr(string runFile)
+    {
+        try
+        {
+            var parts = File.ReadAllText(runFile).Split(' ');
+            return parts.Length > 1 ? parts[1] : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>A run whose process died (a crash, a killed test host) leaves namespaces behind: remove them.</summary>
     private static async Task CleanupDeadRunsAsync(CancellationToken cancellationToken)
     {
@@ -179,7 +193,8 @@ internal sealed class HubNetwork : IAsyncDisposable
         foreach (var file in Directory.EnumerateFiles(RunDirectory))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (int.TryParse(await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false), out var pid) &&
+            var owner = (await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false)).Split(' ');
+            if (int.TryParse(owner[0], out var pid) &&
                 (LinuxNative.kill(pid, 0) == 0 || System.Runtime.InteropServices.Marshal.GetLastPInvokeError() != LinuxNative.Esrch))
             {
                 continue;
@@ -187,6 +202,11 @@ internal sealed class HubNetwork : IAsyncDisposable
 
             await DeleteRunNamespacesAsync(Path.GetFileName(file)).ConfigureAwait(false);
             File.Delete(file);
+            if (owner.Length > 1 && !Directory.EnumerateFiles(RunDirectory).Any(f => RunCidr(f) == owner[1]))
+            {
+                await ExternalCommand.RunAsync("ip", ["route", "del", "unreachable", owner[1]], cancellationToken: cancellationToken)
+                    .ConfigureAwait(false);
+            }
         }
     }
 }
