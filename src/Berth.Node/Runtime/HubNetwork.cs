@@ -16,16 +16,26 @@ internal sealed class HubNetwork : IAsyncDisposable
     private const string RunDirectory = "/run/berth/runs";
 
     private readonly NamespaceThread _socketThread;
+    private readonly NamespaceThread _netThread;
+    private readonly Lock _hubNetlinkLock = new();
     private bool _addedUnreachableRoute;
+    private Microsoft.Win32.SafeHandles.SafeFileHandle? _hubFd;
+    private RouteNetlink? _hubNetlink;
+    private int _bridgeIndex;
+    private volatile bool _useIpTool;
 
     private HubNetwork(string runId, PodIpam ipam)
     {
         RunId = runId;
         Ipam = ipam;
         _socketThread = new NamespaceThread($"berth-hub-{runId}");
+        _netThread = new NamespaceThread($"berth-net-{runId}");
     }
 
     public string RunId { get; }
+
+    /// <summary>True once the in-process rtnetlink path failed and pods are wired with the `ip` tool instead.</summary>
+    internal bool UsesIpTool => _useIpTool;
 
     public PodIpam Ipam { get; }
 
@@ -62,6 +72,9 @@ internal sealed class HubNetwork : IAsyncDisposable
             var route = await ExternalCommand.RunAsync("ip", ["route", "add", "unreachable", ipam.Cidr], cancellationToken: cancellationToken)
                 .ConfigureAwait(false);
             hub._addedUnreachableRoute = route.ExitCode == 0;
+            hub._hubFd = File.OpenHandle(hub.HubNamespacePath, FileMode.Open, FileAccess.Read);
+            (hub._hubNetlink, hub._bridgeIndex) = await hub._netThread.RunAsync(hub.HubNamespacePath,
+                () => (new RouteNetlink(), (int)LinuxNative.if_nametoindex(BridgeName))).ConfigureAwait(false);
         }
         catch
         {
@@ -78,6 +91,27 @@ internal sealed class HubNetwork : IAsyncDisposable
         var address = Ipam.Allocate();
         var suffix = Convert.ToHexStringLower(address.GetAddressBytes().AsSpan(1));
         var network = new PodNetwork($"berth-{RunId}-{suffix}", address, $"veth{suffix}");
+        if (!_useIpTool)
+        {
+            try
+            {
+                await _netThread.RunAsync(null, () => AttachInProcess(network), restoreAlways: true).ConfigureAwait(false);
+                lock (_hubNetlinkLock)
+                {
+                    _hubNetlink!.SetUp(network.HubVeth, _bridgeIndex);
+                }
+
+                return network;
+            }
+            catch (IOException)
+            {
+                // Netlink refused something this kernel does differently: undo, then use `ip` from now on.
+                await DetachPodAsync(network, CancellationToken.None).ConfigureAwait(false);
+                _useIpTool = true;
+                return await AttachPodAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
         try
         {
             // One ip run creates the namespace and both veth ends directly where they belong (runtime-probe.md §3:
@@ -109,16 +143,48 @@ internal sealed class HubNetwork : IAsyncDisposable
         return network;
     }
 
-    public async Task DetachPodAsync(PodNetwork network, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// What `ip netns add` plus the veth, address and route commands do, on the dedicated thread: unshare a new
+    /// network namespace, pin it with a bind mount under /run/netns, and configure it over rtnetlink.
+    /// </summary>
+    private bool AttachInProcess(PodNetwork network)
     {
-        // Deleting the namespace takes the veth pair with it.
+        if (LinuxNative.unshare(LinuxNative.CloneNewNet) != 0)
+        {
+            LinuxNative.ThrowLastError("unshare(CLONE_NEWNET)");
+        }
+
+        using (File.Create(network.NamespacePath))
+        {
+        }
+
+        if (LinuxNative.mount($"/proc/self/task/{LinuxNative.gettid()}/ns/net", network.NamespacePath, "none", LinuxNative.MsBind, null) != 0)
+        {
+            LinuxNative.ThrowLastError($"bind mount {network.NamespacePath}");
+        }
+
+        using var netlink = new RouteNetlink();
+        netlink.SetUp("lo");
+        netlink.CreateVeth(network.HubVeth, (int)_hubFd!.DangerousGetHandle(), "eth0");
+        var eth0 = (int)LinuxNative.if_nametoindex("eth0");
+        netlink.AddAddress(eth0, network.Address, Ipam.PrefixLength);
+        netlink.SetUp("eth0");
+        netlink.AddDefaultRoute(Ipam.Gateway);
+        return true;
+    }
+
+    public Task DetachPodAsync(PodNetwork network, CancellationToken cancellationToken = default)
+    {
+        // What `ip netns del` does: drop the pinning mount and the file; the namespace (and the veth pair with it)
+        // goes away when its last process has exited.
         if (File.Exists(network.NamespacePath))
         {
-            await ExternalCommand.RunAsync("ip", ["netns", "del", network.NamespaceName], cancellationToken: cancellationToken)
-                .ConfigureAwait(false);
+            LinuxNative.umount2(network.NamespacePath, LinuxNative.MntDetach);
+            File.Delete(network.NamespacePath);
         }
 
         Ipam.Release(network.Address);
+        return Task.CompletedTask;
     }
 
     /// <summary>
@@ -147,6 +213,9 @@ internal sealed class HubNetwork : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _socketThread.Dispose();
+        _netThread.Dispose();
+        _hubNetlink?.Dispose();
+        _hubFd?.Dispose();
         await DeleteRunNamespacesAsync(RunId).ConfigureAwait(false);
         File.Delete(Path.Combine(RunDirectory, RunId));
         // The route is shared by every run on the same CIDR: the last one out removes it.

@@ -29,6 +29,14 @@ internal static partial class LinuxNative
     [LibraryImport("libc")]
     internal static partial uint geteuid();
 
+    [LibraryImport("libc", SetLastError = true)]
+    internal static partial int unshare(int flags);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial uint if_nametoindex(string name);
+
+    internal const nuint MsBind = 4096;
+
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int chown(string path, int owner, int group);
 

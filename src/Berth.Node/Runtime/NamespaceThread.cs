@@ -40,12 +40,15 @@ internal sealed class NamespaceThread : IDisposable
     }
 
     /// <summary>Runs <paramref name="body"/> on the thread, inside <paramref name="netnsPath"/> when given.</summary>
-    public Task<T> RunAsync<T>(string? netnsPath, Func<T> body)
+    public Task<T> RunAsync<T>(string? netnsPath, Func<T> body) => RunAsync(netnsPath, body, restoreAlways: false);
+
+    /// <summary>As above; <paramref name="restoreAlways"/> for bodies that move the thread themselves (unshare).</summary>
+    public Task<T> RunAsync<T>(string? netnsPath, Func<T> body, bool restoreAlways)
     {
         var tcs = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         _work.Add(() =>
         {
-            var moved = false;
+            var moved = restoreAlways;
             try
             {
                 if (netnsPath is not null)

@@ -20,6 +20,8 @@ public sealed class SandboxRuntimeTests(RuntimeFixture fixture)
             Assert.Contains($"inet {sandbox.PodIP}/16", lines[1], StringComparison.Ordinal);
             Assert.Contains("search default.svc.cluster.local svc.cluster.local cluster.local", lines);
             Assert.NotEqual("hello-0", Environment.MachineName);
+            // The pod was wired over rtnetlink, not by falling back to the ip tool.
+            Assert.False(_runtime.Hub.UsesIpTool);
             var exit = await _runtime.StopContainerAsync(c, TimeSpan.FromSeconds(5), Ct);
             Assert.Equal(143, exit.ExitCode);
             Assert.Equal(ContainerReasons.Error, exit.Reason);
