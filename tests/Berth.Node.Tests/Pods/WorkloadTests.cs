@@ -99,4 +99,30 @@ public sealed class WorkloadTests(RuntimeFixture fixture) : IDisposable
         using var socket = await _runtime.ConnectAsync(worker.Sandbox!, 5432, Ct);
         Assert.True(socket.Connected);
     }
+
+    [Fact]
+    public async Task Redis_runs_as_the_redis_user_in_data_and_answers_over_the_pod_network()
+    {
+        var c = new V1Container
+        {
+            Name = "redis",
+            Image = "redis:7",
+            Args = ["--appendonly", "yes"],
+            VolumeMounts = [new V1VolumeMount { Name = "data", MountPath = "/data" }],
+            ReadinessProbe = new V1Probe { TcpSocket = new V1TCPSocketAction { Port = 6379 }, PeriodSeconds = 1 },
+        };
+        var pod = TestPods.Pod("redis-0", c);
+        pod.Spec.Volumes = [new V1Volume { Name = "data" }];
+        await using var worker = new PodWorker(_runtime, pod, new PodWorkerOptions { VolumeSources = new Dictionary<string, string> { ["data"] = _pv } });
+        worker.Start();
+        await PodWorkerTests.ReadUntilAsync(worker, [], e => e is ProbeResultChanged { Kind: ProbeKind.Readiness, Success: true });
+        var process = worker.RunningContainer("redis")!;
+        var set = await _runtime.ExecAsync(process, ["redis-cli", "-h", worker.Sandbox!.PodIP.ToString(), "set", "greeting", "hello"], [],
+            TimeSpan.FromSeconds(10), Ct);
+        Assert.Equal("OK", set.StandardOutput.Trim());
+        // The entrypoint chowned the volume to redis and dropped to that user, as the official image does.
+        var owner = await _runtime.ExecAsync(process, ["sh", "-c", "stat -c %U /data/appendonlydir"], [], TimeSpan.FromSeconds(10), Ct);
+        Assert.Equal("redis", owner.StandardOutput.Trim());
+        Assert.True(Directory.Exists(Path.Combine(_pv, "appendonlydir")));
+    }
 }
