@@ -12,6 +12,7 @@ internal static class Program
         ["store"] = StoreBenchmarks.RunAsync,
         ["api"] = ApiBenchmarks.RunAsync,
         ["sts"] = StsBenchmarks.RunAsync,
+        ["pod"] = PodBenchmarks.RunAsync,
     };
 
     private static async Task<int> Main(string[] args)

@@ -1,0 +1,8 @@
+namespace Berth.Node.Pods;
+
+public enum ProbeKind
+{
+    Liveness,
+    Readiness,
+    Startup,
+}

@@ -1,0 +1,48 @@
+using System.Diagnostics;
+
+namespace Berth.Node.Runtime;
+
+/// <summary>
+/// One run of a container: the process tree <c>outer bwrap → pod PID 1 (inner bwrap) → payload</c>
+/// (runtime-probe.md §6), its log file and its end.
+/// </summary>
+public sealed class ContainerProcess
+{
+    internal ContainerProcess(string containerName, Process outer, int pid1, int payloadPid, int stopSignal,
+        DateTimeOffset startedAt, string logPath, Task<ContainerExit> exited)
+    {
+        ContainerName = containerName;
+        Outer = outer;
+        Pid1 = pid1;
+        PayloadPid = payloadPid;
+        StopSignal = stopSignal;
+        StartedAt = startedAt;
+        LogPath = logPath;
+        Exited = exited;
+    }
+
+    public string ContainerName { get; }
+
+    /// <summary>Host PID of the container's PID 1 (the inner bwrap): SIGKILL here kills the whole pid namespace.</summary>
+    public int Pid1 { get; }
+
+    /// <summary>Host PID of the payload (PID 2 inside): the stop signal goes here, since bwrap forwards none.</summary>
+    public int PayloadPid { get; }
+
+    public int OuterPid => Outer.Id;
+
+    /// <summary>The image's STOPSIGNAL (SIGTERM unless the catalog says otherwise: SIGINT for postgres, SIGQUIT for nginx).</summary>
+    public int StopSignal { get; }
+
+    public DateTimeOffset StartedAt { get; }
+
+    /// <summary>The CRI-format log file of this run.</summary>
+    public string LogPath { get; }
+
+    /// <summary>Completes when the process tree has exited and its output is flushed.</summary>
+    public Task<ContainerExit> Exited { get; }
+
+    internal Process Outer { get; }
+
+    internal volatile bool StopRequested;
+}
