@@ -78,7 +78,15 @@ internal static class ServeCommand
             await using (server.ConfigureAwait(false))
             {
                 var controllers = new ControllerManager(InProcessApiClient.For(server), TimeProvider.System,
-                    new ControllerManagerOptions { DataDir = dir, SimulatedNode = true });
+                    new ControllerManagerOptions
+                    {
+                        DataDir = dir,
+                        SimulatedNode = true,
+                        // Simulated containers take as long to stop as a small real process does. With an instant
+                        // stop, a StatefulSet re-creates the pod between kubectl delete's GET and its LIST, and
+                        // kubectl (which waits for the DELETED event of the old UID) never sees one.
+                        Simulation = new() { TerminationDelay = TimeSpan.FromMilliseconds(250) },
+                    });
                 await using var controllersScope = controllers.ConfigureAwait(false);
                 await controllers.StartAsync(cancellationToken).ConfigureAwait(false);
                 await Console.Error.WriteLineAsync($"berth: serving {server.Url} (store {storeKind}); kubeconfig: {server.KubeconfigPath}")
