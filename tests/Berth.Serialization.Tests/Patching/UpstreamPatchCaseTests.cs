@@ -8,7 +8,7 @@ namespace Berth.Serialization.Tests.Patching;
 /// <summary>
 /// Differential tests against upstream: Fixtures/upstream-patch-cases.json records what real kubectl
 /// (<c>kubectl patch --local</c>, i.e. apimachinery's strategic merge patch and evanphx/json-patch) produced for
-/// each case; Fixtures/regenerate.py re-records it.
+/// each case, and what its YAML decoding (sigs.k8s.io/yaml) made of a manifest; Fixtures/regenerate.py re-records it.
 /// </summary>
 public sealed class UpstreamPatchCaseTests
 {
@@ -32,6 +32,12 @@ public sealed class UpstreamPatchCaseTests
     {
         var c = Recording["cases"]!.AsArray().Single(x => (string)x!["type"]! + ": " + (string)x["name"]! == name)!;
         var type = (string)c["kind"]! == "Service" ? typeof(V1Service) : typeof(V1StatefulSet);
+        if ((string)c["type"]! == "yaml")
+        {
+            JsonAssert.Equal(c["expected"], YamlToJson.ConvertSingle((string)c["yaml"]!));
+            return;
+        }
+
         var original = c["original"];
         var patch = c["patch"];
 

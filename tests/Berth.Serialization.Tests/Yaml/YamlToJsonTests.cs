@@ -144,4 +144,23 @@ public sealed class YamlToJsonTests
             YamlToJson.ConvertSingle("{\"kind\":\"Pod\",\"spec\":{\"containers\":[{\"name\":\"a\",\"ports\":[{\"containerPort\":80}]}]}}"));
         Assert.IsType<JsonObject>(YamlToJson.ConvertSingle("{}"), exactMatch: false);
     }
+
+    [Fact]
+    public void A_repeated_key_keeps_the_last_value_and_is_reported_for_strict_validation()
+    {
+        var duplicates = new List<string>();
+
+        var doc = YamlToJson.ConvertSingle("spec:\n  a: 1\n  a: 2\n", duplicates);
+
+        JsonAssert.Equal("{'spec':{'a':2}}", doc);
+        Assert.Equal(["line 3: key \"a\" already set in map"], duplicates);
+    }
+
+    [Fact]
+    public void Infinity_cannot_become_json()
+    {
+        var e = Assert.Throws<YamlConversionException>(() => YamlToJson.ConvertAll("a: 1\nb: -.inf\n"));
+
+        Assert.Equal("yaml: line 2: json: unsupported value: -Inf", e.Message);
+    }
 }

@@ -103,7 +103,30 @@ def run(kind, original, patch):
     return {"error": err[len("error: "):] if err.startswith("error: ") else err}
 
 
+YAML_SCALARS = ["yes", "Yes", "YES", "no", "on", "Off", "y", "N", "true", "False", "~", "null", "Null", "", "1_000", "0x1F",
+                "-0x10", "017", "0o17", "0b101", "08", "+12", "-12", "1.5", ".5", "-.5", "1e3", "1.0", "1e16", "1e21",
+                "2026-11-23", "2026-11-23T10:00:00Z", "1.2.3", "500m", "12e", "0.1.2", "'yes'", '"42"', "!!str 42",
+                "!!int \"12\"", "|\n    block\n    text", ">\n    folded\n    text", "[1, two, yes]", "{a: 1}", "&x anchored", "*x"]
+YAML_KEYS = ["on", "n", "80", "1.5", "true", "~x"]
+
+
+def run_yaml(text):
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+        f.write(text)
+        name = f.name
+    try:
+        p = subprocess.run([KUBECTL, "patch", "-f", name, "--local", "--type", "merge", "-p", "{}", "-o", "json"],
+                           capture_output=True, text=True, env={**os.environ, "KUBECONFIG": "/dev/null"}, timeout=60)
+    finally:
+        os.unlink(name)
+    return json.loads(p.stdout) if p.returncode == 0 else {"error": p.stderr.strip()}
+
+
 cases = []
+yaml_doc = "apiVersion: example.com/v1\nkind: Foo\nmetadata:\n  name: x\nspec:\n"
+yaml_doc += "".join(f"  v{i}: {v}\n" for i, v in enumerate(YAML_SCALARS))
+yaml_doc += "keys:\n" + "".join(f"  {k}: k{i}\n" for i, k in enumerate(YAML_KEYS))
+cases.append({"name": "yaml scalars and keys", "type": "yaml", "kind": "Foo", "yaml": yaml_doc, "expected": run_yaml(yaml_doc)})
 for kind, table in (("strategic", SMP), ("merge", MERGE), ("json", JSON)):
     for name, original, patch in table:
         case = {"name": name, "type": kind, "kind": original["kind"], "original": original, "patch": patch}
