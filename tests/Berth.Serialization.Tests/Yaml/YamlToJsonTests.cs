@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using Berth.Serialization.Tests.Patching;
+using FsCheck;
+using FsCheck.Fluent;
 using Xunit;
 
 namespace Berth.Serialization.Tests.Yaml;
@@ -162,5 +164,17 @@ public sealed class YamlToJsonTests
         var e = Assert.Throws<YamlConversionException>(() => YamlToJson.ConvertAll("a: 1\nb: -.inf\n"));
 
         Assert.Equal("yaml: line 2: json: unsupported value: -Inf", e.Message);
+    }
+
+    [Fact]
+    public void Any_json_document_is_yaml_that_converts_back_to_itself()
+    {
+        // kubectl apply --server-side sends JSON text as application/apply-patch+yaml
+        Prop.ForAll(JsonGen.Document.ToArbitrary(), doc =>
+        {
+            var escaped = doc.ToJsonString();
+            var raw = doc.ToJsonString(new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+            return JsonNode.DeepEquals(YamlToJson.ConvertSingle(escaped), doc) && JsonNode.DeepEquals(YamlToJson.ConvertSingle(raw), doc);
+        }).QuickCheckThrowOnFailure();
     }
 }
