@@ -6,7 +6,10 @@ namespace Berth.Bench;
 /// </summary>
 internal static class Program
 {
-    private static readonly Dictionary<string, Func<string[], Task>> Groups = new(StringComparer.Ordinal);
+    private static readonly Dictionary<string, Func<string[], Task>> Groups = new(StringComparer.Ordinal)
+    {
+        ["patch"] = PatchBenchmarks.RunAsync,
+    };
 
     private static async Task<int> Main(string[] args)
     {

@@ -205,13 +205,7 @@ public static class ServerSideApply
             result.Remove(path);
         }
 
-        foreach (var path in result.Members().ToList())
-        {
-            if (path.Count > 0 && (subresource == "status" ? path[0] is "f:spec" : path[0] is "f:status"))
-            {
-                result.Remove(path);
-            }
-        }
+        result.RemoveTree(subresource == "status" ? "f:spec" : "f:status");
 
         result.Remove(["f:metadata"]);
         return result;
