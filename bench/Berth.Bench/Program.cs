@@ -13,6 +13,7 @@ internal static class Program
         ["api"] = ApiBenchmarks.RunAsync,
         ["sts"] = StsBenchmarks.RunAsync,
         ["pod"] = PodBenchmarks.RunAsync,
+        ["patch"] = PatchBenchmarks.RunAsync,
     };
 
     private static async Task<int> Main(string[] args)

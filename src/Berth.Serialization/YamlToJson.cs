@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
+using YamlDotNet.Core.Events;
 
 namespace Berth.Serialization;
 
@@ -23,44 +23,31 @@ public static partial class YamlToJson
     [GeneratedRegex(@"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$", RegexOptions.CultureInvariant)]
     private static partial Regex YamlStyleFloat();
 
-    /// <summary>Every non-empty document of a multi-document stream (<c>---</c>), in order.</summary>
-    public static IReadOnlyList<JsonNode> ConvertAll(string yaml)
+    /// <summary>
+    /// Every non-empty document of a multi-document stream (<c>---</c>), in order. A key repeated in one mapping
+    /// keeps its last value, as go-yaml v2 does; <paramref name="duplicateKeys"/>, when given, collects go-yaml's
+    /// strict-mode text for each (<c>line 3: key "a" already set in map</c>) so fieldValidation can report them.
+    /// </summary>
+    public static IReadOnlyList<JsonNode> ConvertAll(string yaml, List<string>? duplicateKeys = null)
     {
-        var stream = Load(yaml);
+        var parser = new Parser(new StringReader(yaml));
+        var reader = new Reader(parser, duplicateKeys);
         var result = new List<JsonNode>();
-        var budget = new Budget();
-        foreach (var doc in stream.Documents)
-        {
-            var node = Convert(doc.RootNode, 0, budget);
-            if (node is not null)
-            {
-                result.Add(node);
-            }
-        }
-
-        return result;
-    }
-
-    public static IReadOnlyList<JsonNode> ConvertAll(ReadOnlySpan<byte> utf8Yaml) => ConvertAll(Encoding.UTF8.GetString(utf8Yaml));
-
-    /// <summary>One document (an apply-patch+yaml body): null when empty, an error when there are several.</summary>
-    public static JsonNode? ConvertSingle(string yaml)
-    {
-        var docs = ConvertAll(yaml);
-        return docs.Count switch
-        {
-            0 => null,
-            1 => docs[0],
-            _ => throw new YamlConversionException($"yaml: expected a single document, found {docs.Count}", 1),
-        };
-    }
-
-    private static YamlStream Load(string yaml)
-    {
-        var stream = new YamlStream();
         try
         {
-            stream.Load(new StringReader(yaml));
+            parser.Consume<StreamStart>();
+            while (parser.TryConsume<DocumentStart>(out _))
+            {
+                reader.Anchors.Clear();
+                var node = parser.Accept<DocumentEnd>(out _) ? null : reader.ReadNode(0);
+                parser.Consume<DocumentEnd>();
+                if (node is not null)
+                {
+                    result.Add(node);
+                }
+            }
+
+            parser.Consume<StreamEnd>();
         }
         catch (YamlException e)
         {
@@ -69,7 +56,22 @@ public static partial class YamlToJson
             throw new YamlConversionException($"yaml: line {line}: {StripPosition(message)}", line);
         }
 
-        return stream;
+        return result;
+    }
+
+    public static IReadOnlyList<JsonNode> ConvertAll(ReadOnlySpan<byte> utf8Yaml, List<string>? duplicateKeys = null) =>
+        ConvertAll(Encoding.UTF8.GetString(utf8Yaml), duplicateKeys);
+
+    /// <summary>One document (an apply-patch+yaml body): null when empty, an error when there are several.</summary>
+    public static JsonNode? ConvertSingle(string yaml, List<string>? duplicateKeys = null)
+    {
+        var docs = ConvertAll(yaml, duplicateKeys);
+        return docs.Count switch
+        {
+            0 => null,
+            1 => docs[0],
+            _ => throw new YamlConversionException($"yaml: expected a single document, found {docs.Count}", 1),
+        };
     }
 
     private static string StripPosition(string message)
@@ -79,106 +81,151 @@ public static partial class YamlToJson
         return message.StartsWith("(Line:", StringComparison.Ordinal) && i >= 0 ? message[(i + 3)..] : message;
     }
 
-    private sealed class Budget
+    /// <summary>Builds JSON straight from parser events (no YamlStream: it rejects duplicate keys go-yaml accepts).</summary>
+    private sealed class Reader(IParser parser, List<string>? duplicateKeys)
     {
-        public int Nodes;
-    }
+        private int _nodes;
 
-    private static JsonNode? Convert(YamlNode node, int depth, Budget budget)
-    {
-        if (depth > MaxDepth || ++budget.Nodes > MaxNodes)
+        public Dictionary<string, (JsonNode? Node, int Size)> Anchors { get; } = new(StringComparer.Ordinal);
+
+        public JsonNode? ReadNode(int depth)
         {
-            throw new YamlConversionException($"yaml: line {node.Start.Line}: document is too deeply nested or too large (alias expansion?)",
-                node.Start.Line);
-        }
-
-        switch (node)
-        {
-            case YamlScalarNode scalar:
-                return ConvertScalar(scalar);
-            case YamlSequenceNode seq:
-                var array = new JsonArray();
-                foreach (var child in seq.Children)
-                {
-                    array.Add(Convert(child, depth + 1, budget));
-                }
-
-                return array;
-            case YamlMappingNode map:
-                var obj = new JsonObject();
-                foreach (var (keyNode, valueNode) in map.Children)
-                {
-                    if (keyNode is YamlScalarNode { Value: "<<", Style: ScalarStyle.Plain } && keyNode.Tag.IsEmpty)
-                    {
-                        continue;
-                    }
-
-                    obj[KeyString(keyNode, depth, budget)] = Convert(valueNode, depth + 1, budget);
-                }
-
-                ApplyMergeKeys(map, obj, depth, budget);
-                return obj;
-            default:
-                throw new YamlConversionException($"yaml: line {node.Start.Line}: unsupported node", node.Start.Line);
-        }
-    }
-
-    /// <summary>YAML 1.1 merge keys (go-yaml v2 honours them): keys from the merged maps fill in what is missing.</summary>
-    private static void ApplyMergeKeys(YamlMappingNode map, JsonObject obj, int depth, Budget budget)
-    {
-        foreach (var (keyNode, valueNode) in map.Children)
-        {
-            if (keyNode is not YamlScalarNode { Value: "<<", Style: ScalarStyle.Plain } || !keyNode.Tag.IsEmpty)
+            if (depth > MaxDepth)
             {
-                continue;
+                throw TooLarge(parser.Current?.Start.Line ?? 0);
             }
 
-            var sources = valueNode switch
+            var start = _nodes;
+            var evt = parser.Current!;
+            var line = evt.Start.Line;
+            JsonNode? node;
+            string? anchor = null;
+            switch (evt)
             {
-                YamlMappingNode m => [m],
-                YamlSequenceNode s when s.Children.All(c => c is YamlMappingNode) => s.Children.Cast<YamlMappingNode>().ToList(),
-                _ => throw new YamlConversionException(
-                    $"yaml: line {valueNode.Start.Line}: map merge requires map or sequence of maps as the value", valueNode.Start.Line),
-            };
-            foreach (var source in sources)
+                case AnchorAlias alias:
+                    parser.MoveNext();
+                    if (!Anchors.TryGetValue(alias.Value.Value, out var target))
+                    {
+                        throw new YamlConversionException($"yaml: line {line}: unknown anchor '{alias.Value.Value}' referenced", line);
+                    }
+
+                    Count(target.Size, line);
+                    return target.Node?.DeepClone();
+                case Scalar scalar:
+                    parser.MoveNext();
+                    anchor = scalar.Anchor.IsEmpty ? null : scalar.Anchor.Value;
+                    Count(1, line);
+                    node = ConvertScalar(scalar.Value, scalar.Tag.IsEmpty ? null : scalar.Tag.Value, scalar.Style, line);
+                    break;
+                case SequenceStart seq:
+                    parser.MoveNext();
+                    anchor = seq.Anchor.IsEmpty ? null : seq.Anchor.Value;
+                    Count(1, line);
+                    var array = new JsonArray();
+                    while (!parser.TryConsume<SequenceEnd>(out _))
+                    {
+                        array.Add(ReadNode(depth + 1));
+                    }
+
+                    node = array;
+                    break;
+                case MappingStart map:
+                    parser.MoveNext();
+                    anchor = map.Anchor.IsEmpty ? null : map.Anchor.Value;
+                    Count(1, line);
+                    node = ReadMapping(depth);
+                    break;
+                default:
+                    throw new YamlConversionException($"yaml: line {line}: unexpected {evt.GetType().Name}", line);
+            }
+
+            if (anchor is not null)
             {
-                if (Convert(source, depth + 1, budget) is not JsonObject merged)
+                Anchors[anchor] = (node, _nodes - start);
+            }
+
+            return node;
+        }
+
+        private JsonObject ReadMapping(int depth)
+        {
+            var obj = new JsonObject();
+            var merges = new List<(JsonNode? Value, long Line)>();
+            while (!parser.TryConsume<MappingEnd>(out _))
+            {
+                var keyEvent = parser.Current!;
+                var keyLine = keyEvent.Start.Line;
+                var isMergeKey = keyEvent is Scalar { Value: "<<", Style: ScalarStyle.Plain } k && k.Tag.IsEmpty;
+                var key = ReadNode(depth + 1);
+                var value = ReadNode(depth + 1);
+                if (isMergeKey)
                 {
+                    merges.Add((value, keyLine));
                     continue;
                 }
 
-                foreach (var (k, v) in merged.ToList())
+                var name = KeyString(key, keyLine);
+                if (obj.ContainsKey(name))
                 {
-                    if (!obj.ContainsKey(k))
+                    duplicateKeys?.Add($"line {keyLine}: key {Berth.Core.Selectors.GoFormat.Quote(name)} already set in map");
+                    obj.Remove(name);
+                }
+
+                obj[name] = value;
+            }
+
+            // YAML 1.1 merge keys (go-yaml v2 honours them): merged maps only fill in missing keys.
+            foreach (var (value, mergeLine) in merges)
+            {
+                var sources = value switch
+                {
+                    JsonObject m => [m],
+                    JsonArray a when a.All(i => i is JsonObject) => a.Cast<JsonObject>().ToList(),
+                    _ => throw new YamlConversionException(
+                        $"yaml: line {mergeLine}: map merge requires map or sequence of maps as the value", mergeLine),
+                };
+                foreach (var source in sources)
+                {
+                    foreach (var (k, v) in source.ToList())
                     {
-                        merged.Remove(k);
-                        obj[k] = v;
+                        if (!obj.ContainsKey(k))
+                        {
+                            obj[k] = v?.DeepClone();
+                        }
                     }
                 }
             }
-        }
-    }
 
-    /// <summary>sigs.k8s.io/yaml's key conversion: strings as is, ints and bools and floats printed, others rejected.</summary>
-    private static string KeyString(YamlNode keyNode, int depth, Budget budget)
-    {
-        var key = Convert(keyNode, depth + 1, budget);
-        return key switch
+            return obj;
+        }
+
+        private void Count(int size, long line)
+        {
+            _nodes += size;
+            if (_nodes > MaxNodes)
+            {
+                throw TooLarge(line);
+            }
+        }
+
+        private static YamlConversionException TooLarge(long line) =>
+            new($"yaml: line {line}: document is too deeply nested or too large (alias expansion?)", line);
+
+        /// <summary>sigs.k8s.io/yaml's key conversion: strings as is, ints, floats and bools printed, others rejected.</summary>
+        private static string KeyString(JsonNode? key, long line) => key switch
         {
             JsonValue v when v.TryGetValue<string>(out var s) => s,
             JsonValue v when v.TryGetValue<bool>(out var b) => b ? "true" : "false",
             JsonValue v => v.ToJsonString(),
             _ => throw new YamlConversionException(
-                $"yaml: line {keyNode.Start.Line}: unsupported map key of type: {(key is null ? "<nil>" : key.GetValueKind().ToString().ToLowerInvariant())}",
-                keyNode.Start.Line),
+                $"yaml: line {line}: unsupported map key of type: {(key is null ? "<nil>" : key is JsonArray ? "[]interface {}" : "map[interface {}]interface {}")}",
+                line),
         };
     }
 
-    private static JsonNode? ConvertScalar(YamlScalarNode scalar)
+    private static JsonNode? ConvertScalar(string value, string? tag, ScalarStyle style, long line)
     {
-        var value = scalar.Value ?? "";
-        var tag = scalar.Tag.IsEmpty ? null : scalar.Tag.Value;
-        var plain = scalar.Style is ScalarStyle.Plain or ScalarStyle.Any;
+        var plain = style is ScalarStyle.Plain or ScalarStyle.Any;
         switch (tag)
         {
             case "tag:yaml.org,2002:str":
@@ -190,23 +237,23 @@ public static partial class YamlToJson
             case "tag:yaml.org,2002:bool":
             case "tag:yaml.org,2002:int":
             case "tag:yaml.org,2002:float":
-                var typed = Resolve(value);
-                if (typed is null && value.Length != 0 || typed is JsonValue tv && tv.TryGetValue<string>(out _))
+                var typed = Resolve(value, line);
+                if ((typed is null && value.Length != 0) || (typed is JsonValue tv && tv.TryGetValue<string>(out _)))
                 {
-                    throw new YamlConversionException($"yaml: line {scalar.Start.Line}: cannot decode !!{tag[18..]} `{value}`", scalar.Start.Line);
+                    throw new YamlConversionException($"yaml: line {line}: cannot decode !!{tag[18..]} `{value}`", line);
                 }
 
                 return typed;
             case null or "!":
-                // "!" is the non-specific tag YamlDotNet gives quoted scalars: those are strings.
-                return plain && tag is null ? Resolve(value, scalar.Start.Line) : JsonValue.Create(value);
+                // "!" is the non-specific tag of quoted scalars: those are strings.
+                return plain && tag is null ? Resolve(value, line) : JsonValue.Create(value);
             default:
                 // Custom local tags (!foo): go-yaml keeps the value as a string.
                 return JsonValue.Create(value);
         }
     }
 
-    private static JsonNode? Resolve(string value, long line = 0)
+    private static JsonNode? Resolve(string value, long line)
     {
         switch (value)
         {
@@ -218,7 +265,8 @@ public static partial class YamlToJson
                 return JsonValue.Create(false);
             case ".inf" or ".Inf" or ".INF" or "+.inf" or "+.Inf" or "+.INF" or "-.inf" or "-.Inf" or "-.INF" or ".nan" or ".NaN" or ".NAN":
                 // Go's encoding/json cannot write these; sigs.k8s.io/yaml fails the same way.
-                throw new YamlConversionException($"yaml: line {line}: json: unsupported value: {value}", line);
+                var go = value.Contains("nan", StringComparison.OrdinalIgnoreCase) ? "NaN" : value[0] == '-' ? "-Inf" : "+Inf";
+                throw new YamlConversionException($"yaml: line {line}: json: unsupported value: {go}", line);
         }
 
         var first = value[0];

@@ -101,7 +101,9 @@ public static class JsonPatch
                 {
                     var path = PathOf(op, "path", "replace operation failed to decode path");
                     var (con, key) = FindObject(holder, path) ?? throw Missing($"replace operation does not apply: doc is missing path: {path}");
-                    if (!TryGet(con, key, out _))
+                    // evanphx/json-patch v4 reads a missing object member as null without error, so replacing
+                    // one adds it; only a bad array index is "missing".
+                    if (con is JsonArray && !TryGet(con, key, out _))
                     {
                         throw Missing($"replace operation does not apply: doc is missing key: {path}");
                     }

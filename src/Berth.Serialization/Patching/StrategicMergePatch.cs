@@ -69,13 +69,11 @@ public static class StrategicMergePatch
             if (key.StartsWith(DeleteFromPrimitiveListPrefix, StringComparison.Ordinal))
             {
                 var field = key[DeleteFromPrimitiveListPrefix.Length..];
-                if (patch[key] is not JsonArray toDelete)
-                {
-                    throw PatchException.BadRequest("invalid patch format of primitive list");
-                }
 
-                if (original[field] is JsonArray list)
+                // upstream treats a deletion list whose value or target is not a list as a no-op
+                if (patch[key] is JsonArray toDelete && original[field] is JsonArray list && list.Count + toDelete.Count > 0)
                 {
+                    ElementKind(list, toDelete);
                     var kept = list.Where(item => !toDelete.Any(del => JsonNode.DeepEquals(item, del))).Select(i => i?.DeepClone()).ToArray();
                     original[field] = new JsonArray(kept);
                 }
@@ -86,7 +84,7 @@ public static class StrategicMergePatch
             {
                 if (patch[key] is not JsonArray order)
                 {
-                    throw PatchException.BadRequest("invalid patch format of setElementOrder list");
+                    throw PatchException.BadRequest($"expected a []interface {{}}, but received a {GoTypeName(patch[key])}");
                 }
 
                 orders[key[SetElementOrderPrefix.Length..]] = order;
@@ -174,7 +172,7 @@ public static class StrategicMergePatch
 
             if (!keep.Contains(key))
             {
-                throw PatchException.Invalid("patch content doesn't match retainKeys list");
+                throw PatchException.BadRequest("invalid patch format of retainKeys");
             }
         }
 
@@ -395,22 +393,39 @@ public static class StrategicMergePatch
                 JsonValue v => v.GetValueKind() is JsonValueKind.True or JsonValueKind.False ? JsonValueKind.True : v.GetValueKind(),
                 _ => JsonValueKind.Null,
             };
-            if (k == JsonValueKind.Array)
+            if (kind is null)
             {
-                throw PatchException.Invalid("lists of lists are not supported");
-            }
+                // upstream sliceElementType: only the first element is checked for being a list
+                if (k == JsonValueKind.Array)
+                {
+                    throw PatchException.Invalid("lists of lists are not supported");
+                }
 
-            if (kind is not null && kind != k)
+                kind = k;
+            }
+            else if (kind != k)
             {
                 throw PatchException.BadRequest(
-                    $"list element types are not identical: {GoValueFormat.Format(original)} {GoValueFormat.Format(patch)}");
+                    $"list element types are not identical: [{GoValueFormat.Format(original)} {GoValueFormat.Format(patch)}]");
             }
-
-            kind = k;
         }
 
         return kind ?? JsonValueKind.Null;
     }
+
+    /// <summary>Go's reflect type name of a decoded JSON value, as upstream's ErrBadArgType prints it.</summary>
+    private static string GoTypeName(JsonNode? node) => node switch
+    {
+        JsonObject => "map[string]interface {}",
+        JsonArray => "[]interface {}",
+        JsonValue v => v.GetValueKind() switch
+        {
+            JsonValueKind.String => "string",
+            JsonValueKind.Number => "float64",
+            _ => "bool",
+        },
+        _ => "<nil>",
+    };
 
     private static PatchException NoMergeKey(JsonObject item, string mergeKey) =>
         PatchException.BadRequest($"map: {GoValueFormat.Format(item)} does not contain declared merge key: {mergeKey}");

@@ -13,7 +13,9 @@ internal static class JsonGen
     {
         var scalar = Gen.OneOf(
             Gen.Choose(-5, 5).Select(i => (JsonNode)JsonValue.Create(i)),
-            Gen.Elements("p", "q", "").Select(s => (JsonNode)JsonValue.Create(s)),
+            Gen.Elements("p", "q", "", "yes", "on", "~", "null", "1", "0x1F", "1e3", "a: b", "#x", "- y", "\"q\"", "it's", "\t\\", "é\u2028",
+                "{\"k\":\"v\"}", "&a", "*a", "!t", "%", "@", "`").Select(s => (JsonNode)JsonValue.Create(s)),
+            Gen.Elements(1.5, -0.25, 1e-7, 12345678.5).Select(d => (JsonNode)JsonValue.Create(d)),
             Gen.Elements(true, false).Select(b => (JsonNode)JsonValue.Create(b)));
         if (depth == 0)
         {

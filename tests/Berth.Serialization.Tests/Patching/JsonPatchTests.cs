@@ -28,7 +28,7 @@ public sealed class JsonPatchTests
 
     [Theory]
     [InlineData("[{'op':'test','path':'/spec/replicas','value':4}]", "testing value /spec/replicas failed: test failed")]
-    [InlineData("[{'op':'replace','path':'/spec/nope','value':4}]", "replace operation does not apply: doc is missing key: /spec/nope: missing value")]
+    [InlineData("[{'op':'replace','path':'/spec/ports/9','value':4}]", "replace operation does not apply: doc is missing key: /spec/ports/9: missing value")]
     [InlineData("[{'op':'replace','path':'/nope/deeper','value':4}]", "replace operation does not apply: doc is missing path: /nope/deeper: missing value")]
     [InlineData("[{'op':'add','path':'/nope/deeper','value':4}]", "add operation does not apply: doc is missing path: \"/nope/deeper\": missing value")]
     [InlineData("[{'op':'remove','path':'/spec/nope'}]", "error in remove for path: '/spec/nope': Unable to remove nonexistent key: nope: missing value")]

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Berth.Serialization.Patching;
 using Berth.Serialization.Patching.Apply;
 using k8s.Models;
 using Xunit;
@@ -177,5 +178,43 @@ public sealed class ServerSideApplyTests
 
         Assert.Null(merged["status"]);
         Assert.Null(merged["metadata"]!["managedFields"]![0]!["fieldsV1"]!["f:status"]);
+    }
+
+    [Fact]
+    public void Kubectl_managed_fields_migration_renames_the_client_side_apply_manager()
+    {
+        var live = Stored(ServerSideApply.RecordUpdate(null, Manifest(), "kubectl-client-side-apply", typeof(V1StatefulSet), T0));
+        var entries = live["metadata"]!["managedFields"]!.AsArray();
+        var migrated = entries.Select(e =>
+        {
+            var copy = e!.DeepClone();
+            copy["manager"] = "kubectl";
+            copy["operation"] = "Apply";
+            return copy;
+        }).ToArray();
+        var patch = new JsonArray(
+            new JsonObject { ["op"] = "replace", ["path"] = "/metadata/managedFields", ["value"] = new JsonArray(migrated) },
+            new JsonObject { ["op"] = "replace", ["path"] = "/metadata/resourceVersion", ["value"] = "7" });
+        var patched = Berth.Serialization.Patching.JsonPatch.Apply(live, patch)!;
+
+        var recorded = ServerSideApply.RecordUpdate(live, patched, "kubectl", typeof(V1StatefulSet), T1);
+        var (reapplied, conflicts) = ServerSideApply.Apply(recorded, Manifest(replicas: 5), "kubectl", false, typeof(V1StatefulSet), T1);
+
+        Assert.Equal(["kubectl"], recorded["metadata"]!["managedFields"]!.AsArray().Select(e => (string?)e!["manager"]));
+        Assert.Empty(conflicts);
+        Assert.Equal(5, (int?)reapplied["spec"]!["replicas"]);
+    }
+
+    [Fact]
+    public void A_list_item_without_its_key_is_a_bad_request()
+    {
+        var manifest = Manifest();
+        manifest["spec"]!["template"]!["spec"]!["containers"]![0]!.AsObject().Remove("name");
+
+        var e = Assert.Throws<PatchException>(() => ServerSideApply.Apply(null, manifest, "kubectl", false, typeof(V1StatefulSet), T0));
+
+        Assert.Equal(400, e.Code);
+        Assert.Equal("failed to create typed patch object: .spec.template.spec.containers: element 0: associative list with keys has an element "
+            + "that omits key field \"name\" (and doesn't have default value)", e.Message);
     }
 }

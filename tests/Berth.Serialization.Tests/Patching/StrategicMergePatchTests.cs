@@ -177,11 +177,11 @@ public sealed class StrategicMergePatchTests
     [InlineData("{'spec':{'$patch':'frob'}}", 400, "unknown patch type: frob in map: map[$patch:frob]")]
     [InlineData("{'spec':{'template':{'spec':{'containers':[{'image':'x'}]}}}}", 400, "map: map[image:x] does not contain declared merge key: name")]
     [InlineData("{'spec':{'template':{'spec':{'containers':[{'name':'x','$patch':'merge'}]}}}}", 400, "merging lists cannot yet be specified in the patch")]
-    [InlineData("{'spec':{'template':{'spec':{'volumes':[{'name':'data','hostPath':{},'$retainKeys':['name']}]}}}}", 422, "patch content doesn't match retainKeys list")]
+    [InlineData("{'spec':{'template':{'spec':{'volumes':[{'name':'data','hostPath':{},'$retainKeys':['name']}]}}}}", 400, "invalid patch format of retainKeys")]
     [InlineData("{'spec':{'template':{'spec':{'volumes':[{'name':'data','$retainKeys':'name'}]}}}}", 400, "invalid patch format of retainKeys")]
-    [InlineData("{'spec':{'template':{'spec':{'$setElementOrder/containers':{'name':'x'}}}}}", 400, "invalid patch format of setElementOrder list")]
-    [InlineData("{'metadata':{'$deleteFromPrimitiveList/finalizers':'a'}}", 400, "invalid patch format of primitive list")]
-    [InlineData("{'metadata':{'finalizers':[['a']]}}", 422, "lists of lists are not supported")]
+    [InlineData("{'spec':{'template':{'spec':{'$setElementOrder/containers':{'name':'x'}}}}}", 400, "expected a []interface {}, but received a map[string]interface {}")]
+    [InlineData("{'metadata':{'finalizers':[['a']]}}", 400, "list element types are not identical: [[a b] [[a]]]")]
+    [InlineData("{'spec':{'template':{'spec':{'imagePullSecrets':[['x']]}}}}", 422, "lists of lists are not supported")]
     [InlineData("['a']", 400, "json: cannot unmarshal array into Go value of type map[string]interface {}")]
     public void Bad_directives_are_rejected_with_upstream_messages(string patch, int code, string message)
     {

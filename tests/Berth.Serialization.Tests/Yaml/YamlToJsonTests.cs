@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using Berth.Serialization.Tests.Patching;
+using FsCheck;
+using FsCheck.Fluent;
 using Xunit;
 
 namespace Berth.Serialization.Tests.Yaml;
@@ -143,5 +145,36 @@ public sealed class YamlToJsonTests
         JsonAssert.Equal("{'kind':'Pod','spec':{'containers':[{'name':'a','ports':[{'containerPort':80}]}]}}",
             YamlToJson.ConvertSingle("{\"kind\":\"Pod\",\"spec\":{\"containers\":[{\"name\":\"a\",\"ports\":[{\"containerPort\":80}]}]}}"));
         Assert.IsType<JsonObject>(YamlToJson.ConvertSingle("{}"), exactMatch: false);
+    }
+
+    [Fact]
+    public void A_repeated_key_keeps_the_last_value_and_is_reported_for_strict_validation()
+    {
+        var duplicates = new List<string>();
+
+        var doc = YamlToJson.ConvertSingle("spec:\n  a: 1\n  a: 2\n", duplicates);
+
+        JsonAssert.Equal("{'spec':{'a':2}}", doc);
+        Assert.Equal(["line 3: key \"a\" already set in map"], duplicates);
+    }
+
+    [Fact]
+    public void Infinity_cannot_become_json()
+    {
+        var e = Assert.Throws<YamlConversionException>(() => YamlToJson.ConvertAll("a: 1\nb: -.inf\n"));
+
+        Assert.Equal("yaml: line 2: json: unsupported value: -Inf", e.Message);
+    }
+
+    [Fact]
+    public void Any_json_document_is_yaml_that_converts_back_to_itself()
+    {
+        // kubectl apply --server-side sends JSON text as application/apply-patch+yaml
+        Prop.ForAll(JsonGen.Document.ToArbitrary(), doc =>
+        {
+            var escaped = doc.ToJsonString();
+            var raw = doc.ToJsonString(new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+            return JsonNode.DeepEquals(YamlToJson.ConvertSingle(escaped), doc) && JsonNode.DeepEquals(YamlToJson.ConvertSingle(raw), doc);
+        }).QuickCheckThrowOnFailure();
     }
 }

@@ -54,6 +54,9 @@ internal sealed class FieldSet
         Prune();
     }
 
+    /// <summary>Removes a top-level child and everything under it.</summary>
+    public void RemoveTree(string element) => _children.Remove(element);
+
     /// <summary>Every member path, depth first, parents before children.</summary>
     public IEnumerable<IReadOnlyList<string>> Members()
     {

@@ -130,7 +130,16 @@ public static class ServerSideApply
     {
         var result = (JsonObject)newObject.DeepClone();
         var oldObj = oldObject as JsonObject;
-        var managers = ReadManagers(oldObj);
+
+        // upstream fieldmanager: managedFields the writer sent take precedence over the live ones (that is how
+        // kubectl migrates "kubectl-client-side-apply" to "kubectl" with a JSON patch); absent or empty, the live
+        // ones carry over.
+        var managers = ReadManagers(result);
+        if (managers.Count == 0)
+        {
+            managers = ReadManagers(oldObj);
+        }
+
         var root = new Descriptor(modelType, null);
         var apiVersion = (string?)result["apiVersion"] ?? "";
 
@@ -196,13 +205,7 @@ public static class ServerSideApply
             result.Remove(path);
         }
 
-        foreach (var path in result.Members().ToList())
-        {
-            if (path.Count > 0 && (subresource == "status" ? path[0] is "f:spec" : path[0] is "f:status"))
-            {
-                result.Remove(path);
-            }
-        }
+        result.RemoveTree(subresource == "status" ? "f:spec" : "f:status");
 
         result.Remove(["f:metadata"]);
         return result;
@@ -272,11 +275,22 @@ public static class ServerSideApply
 
                 break;
             case JsonArray list when d.ListType == ListType.Map && d.Field is not null:
-                foreach (var item in list)
+                for (var i = 0; i < list.Count; i++)
                 {
-                    if (item is not JsonObject itemObj)
+                    if (list[i] is not JsonObject itemObj)
                     {
                         continue;
+                    }
+
+                    foreach (var key in d.Field.ListMapKeys)
+                    {
+                        if (itemObj[key] is null && key != "protocol")
+                        {
+                            // upstream structured-merge-diff refuses the object before any merge
+                            throw PatchException.BadRequest(
+                                $"failed to create typed patch object: {FieldSet.PathString(path)}: element {i}: associative list with keys has "
+                                + $"an element that omits key field {Berth.Core.Selectors.GoFormat.Quote(key)} (and doesn't have default value)");
+                        }
                     }
 
                     path.Add(ItemKey(itemObj, d.Field));
