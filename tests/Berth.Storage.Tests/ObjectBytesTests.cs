@@ -3,7 +3,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using FsCheck;
 using FsCheck.Xunit;
-using Xunit;
 
 namespace Berth.Storage.Tests;
 

@@ -4,7 +4,6 @@ using System.Text.Json;
 using Berth.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Time.Testing;
-using Xunit;
 using static Berth.Storage.Tests.StoreAssert;
 
 namespace Berth.Storage.Tests;

@@ -1,4 +1,3 @@
-using Xunit;
 
 namespace Berth.Storage.Tests;
 

@@ -1,6 +1,5 @@
 using System.Text;
 using Microsoft.Extensions.Time.Testing;
-using Xunit;
 using static Berth.Storage.Tests.StoreAssert;
 
 namespace Berth.Storage.Tests;

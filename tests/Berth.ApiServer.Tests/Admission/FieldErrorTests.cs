@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Berth.ApiServer.Admission;
 using Berth.Serialization;
-using Xunit;
 
 namespace Berth.ApiServer.Tests.Admission;
 

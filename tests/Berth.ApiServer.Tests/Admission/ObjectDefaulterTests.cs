@@ -1,6 +1,5 @@
 using Berth.ApiServer.Admission;
 using k8s.Models;
-using Xunit;
 
 namespace Berth.ApiServer.Tests.Admission;
 

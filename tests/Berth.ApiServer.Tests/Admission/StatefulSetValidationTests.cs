@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Berth.ApiServer.Admission;
 using k8s.Models;
-using Xunit;
 
 namespace Berth.ApiServer.Tests.Admission;
 

@@ -5,7 +5,6 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Berth.Storage;
 using Berth.Storage.Memory;
-using Xunit;
 
 namespace Berth.ApiServer.Tests.Http;
 

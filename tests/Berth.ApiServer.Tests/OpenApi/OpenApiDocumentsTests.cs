@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Berth.ApiServer.OpenApi;
 using Berth.Core;
-using Xunit;
 
 namespace Berth.ApiServer.Tests.OpenApi;
 

@@ -1,6 +1,5 @@
 using Berth.Controllers.Tests.Fakes;
 using k8s.Models;
-using Xunit;
 
 namespace Berth.Controllers.Tests.GarbageCollection;
 

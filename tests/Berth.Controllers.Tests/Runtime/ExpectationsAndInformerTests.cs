@@ -2,7 +2,6 @@ using Berth.Controllers.Runtime;
 using Berth.Controllers.Tests.Fakes;
 using k8s.Models;
 using Microsoft.Extensions.Time.Testing;
-using Xunit;
 
 namespace Berth.Controllers.Tests.Runtime;
 

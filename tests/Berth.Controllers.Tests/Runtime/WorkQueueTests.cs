@@ -1,6 +1,5 @@
 using Berth.Controllers.Runtime;
 using Microsoft.Extensions.Time.Testing;
-using Xunit;
 
 namespace Berth.Controllers.Tests.Runtime;
 

@@ -1,7 +1,6 @@
 using Berth.Controllers.Client;
 using Berth.Controllers.Tests.Fakes;
 using k8s.Models;
-using Xunit;
 
 namespace Berth.Controllers.Tests.StatefulSets;
 

@@ -3,7 +3,6 @@ using Berth.Controllers.StatefulSets;
 using Berth.Controllers.Tests.Fakes;
 using FsCheck;
 using FsCheck.Fluent;
-using Xunit;
 
 namespace Berth.Controllers.Tests.StatefulSets;
 

@@ -1,6 +1,5 @@
 using Berth.Controllers.StatefulSets;
 using Berth.Controllers.Tests.Fakes;
-using Xunit;
 
 namespace Berth.Controllers.Tests.StatefulSets;
 

@@ -3,7 +3,6 @@ using Berth.Controllers.Tests.Fakes;
 using FsCheck;
 using FsCheck.Fluent;
 using k8s.Models;
-using Xunit;
 
 namespace Berth.Controllers.Tests.StatefulSets;
 

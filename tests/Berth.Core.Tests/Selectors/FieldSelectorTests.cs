@@ -1,5 +1,4 @@
 using Berth.Core.Selectors;
-using Xunit;
 
 namespace Berth.Core.Tests.Selectors;
 

@@ -2,7 +2,6 @@ using Berth.Core.Selectors;
 using FsCheck;
 using FsCheck.Fluent;
 using k8s.Models;
-using Xunit;
 
 namespace Berth.Core.Tests.Selectors;
 

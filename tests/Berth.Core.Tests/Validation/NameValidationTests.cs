@@ -2,7 +2,6 @@ using Berth.Core.Validation;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using Xunit;
 
 namespace Berth.Core.Tests.Validation;
 

@@ -2,7 +2,6 @@ using System.Text.Json.Nodes;
 using Berth.Serialization.Patching;
 using FsCheck;
 using FsCheck.Fluent;
-using Xunit;
 
 namespace Berth.Serialization.Tests.Patching;
 

@@ -2,7 +2,6 @@ using System.Text.Json.Nodes;
 using Berth.Serialization.Patching;
 using Berth.Serialization.Patching.Apply;
 using k8s.Models;
-using Xunit;
 
 namespace Berth.Serialization.Tests.Patching;
 

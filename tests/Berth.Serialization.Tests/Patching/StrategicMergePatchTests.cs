@@ -3,7 +3,6 @@ using Berth.Serialization.Patching;
 using FsCheck;
 using FsCheck.Fluent;
 using k8s.Models;
-using Xunit;
 
 namespace Berth.Serialization.Tests.Patching;
 

@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Berth.Serialization.Patching;
 using k8s.Models;
-using Xunit;
 
 namespace Berth.Serialization.Tests.Patching;
 
