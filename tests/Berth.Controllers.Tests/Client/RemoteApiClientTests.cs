@@ -4,7 +4,6 @@ using System.Text;
 using Berth.Controllers.Client;
 using k8s;
 using k8s.Models;
-using Xunit;
 
 namespace Berth.Controllers.Tests.Client;
 
