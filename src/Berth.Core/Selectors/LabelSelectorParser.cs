@@ -1,3 +1,4 @@
+using Berth.Core.Validation;
 namespace Berth.Core.Selectors;
 
 /// <summary>
@@ -209,7 +210,7 @@ internal sealed class LabelSelectorParser
             throw new SelectorParseException($"found '{literal}', expected: identifier");
         }
 
-        var keyErrs = LabelValidation.IsQualifiedName(literal);
+        var keyErrs = NameValidation.IsQualifiedName(literal);
         if (keyErrs.Count != 0)
         {
             throw new SelectorParseException(GoFormat.Invalid(null, literal, string.Join("; ", keyErrs)));

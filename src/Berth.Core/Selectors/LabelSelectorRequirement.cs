@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Berth.Core.Validation;
 
 namespace Berth.Core.Selectors;
 
@@ -33,7 +34,7 @@ public sealed class LabelSelectorRequirement
     {
         var errs = new List<string>();
         var keyPath = path is null ? "key" : path + ".key";
-        var keyErrs = LabelValidation.IsQualifiedName(key);
+        var keyErrs = NameValidation.IsQualifiedName(key);
         if (keyErrs.Count != 0)
         {
             errs.Add(GoFormat.Invalid(keyPath, key, string.Join("; ", keyErrs)));
@@ -87,7 +88,7 @@ public sealed class LabelSelectorRequirement
 
         for (var i = 0; i < count; i++)
         {
-            var valueErrs = LabelValidation.IsValidLabelValue(values![i]);
+            var valueErrs = NameValidation.IsValidLabelValue(values![i]);
             if (valueErrs.Count != 0)
             {
                 errs.Add(GoFormat.Invalid($"{valuesPath}[{i}][{key}]", values[i], string.Join("; ", valueErrs)));
