@@ -53,9 +53,9 @@ internal sealed class GarbageCollector : IDisposable
 
         var workers = new[]
         {
-            Task.Run(() => WorkerAsync(_attemptToDelete, AttemptToDeleteAsync, cancellationToken), cancellationToken),
-            Task.Run(() => WorkerAsync(_attemptToDelete, AttemptToDeleteAsync, cancellationToken), cancellationToken),
-            Task.Run(() => WorkerAsync(_attemptToOrphan, AttemptToOrphanAsync, cancellationToken), cancellationToken),
+            Task.Run(() => _attemptToDelete.RunWorkerAsync(AttemptToDeleteAsync, cancellationToken), cancellationToken),
+            Task.Run(() => _attemptToDelete.RunWorkerAsync(AttemptToDeleteAsync, cancellationToken), cancellationToken),
+            Task.Run(() => _attemptToOrphan.RunWorkerAsync(AttemptToOrphanAsync, cancellationToken), cancellationToken),
         };
         try
         {
@@ -176,32 +176,6 @@ internal sealed class GarbageCollector : IDisposable
             {
                 _attemptToDelete.Add(node.Uid);
                 break;
-            }
-        }
-    }
-
-    private static async Task WorkerAsync(WorkQueue queue, Func<string, CancellationToken, Task> work, CancellationToken ct)
-    {
-        while (await queue.GetAsync(ct).ConfigureAwait(false) is { } uid)
-        {
-            try
-            {
-                await work(uid, ct).ConfigureAwait(false);
-                queue.Forget(uid);
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                // Shutting down.
-            }
-#pragma warning disable CA1031 // retried with backoff
-            catch (Exception)
-#pragma warning restore CA1031
-            {
-                queue.AddRateLimited(uid);
-            }
-            finally
-            {
-                queue.Done(uid);
             }
         }
     }

@@ -133,6 +133,37 @@ internal sealed class WorkQueue : IDisposable
         }
     }
 
+    /// <summary>
+    /// One worker (sample-controller's processNextWorkItem loop) until the queue shuts down: a key that syncs is
+    /// forgotten by the rate limiter; a key whose sync throws is re-added rate-limited, so one bad object backs
+    /// off instead of stopping the worker or looping hot. Done always runs, so a key added meanwhile is processed.
+    /// </summary>
+    public async Task RunWorkerAsync(Func<string, CancellationToken, Task> sync, CancellationToken cancellationToken)
+    {
+        while (await GetAsync(cancellationToken).ConfigureAwait(false) is { } key)
+        {
+            try
+            {
+                await sync(key, cancellationToken).ConfigureAwait(false);
+                Forget(key);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Shutting down mid-sync: the next start re-lists and resumes.
+            }
+#pragma warning disable CA1031 // any sync error is retried with backoff; it must never stop the worker
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+                AddRateLimited(key);
+            }
+            finally
+            {
+                Done(key);
+            }
+        }
+    }
+
     public void ShutDown()
     {
         lock (_gate)

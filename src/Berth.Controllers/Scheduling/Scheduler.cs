@@ -46,7 +46,7 @@ internal sealed class Scheduler : IDisposable
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var worker = Task.Run(() => WorkerAsync(cancellationToken), cancellationToken);
+        var worker = Task.Run(() => _queue.RunWorkerAsync(ScheduleAsync, cancellationToken), cancellationToken);
         try
         {
             await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
@@ -89,32 +89,6 @@ internal sealed class Scheduler : IDisposable
         foreach (var p in _pods.List())
         {
             Enqueue(p);
-        }
-    }
-
-    private async Task WorkerAsync(CancellationToken ct)
-    {
-        while (await _queue.GetAsync(ct).ConfigureAwait(false) is { } key)
-        {
-            try
-            {
-                await ScheduleAsync(key, ct).ConfigureAwait(false);
-                _queue.Forget(key);
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                // Shutting down.
-            }
-#pragma warning disable CA1031 // retried with backoff; one pod must not stop scheduling
-            catch (Exception)
-#pragma warning restore CA1031
-            {
-                _queue.AddRateLimited(key);
-            }
-            finally
-            {
-                _queue.Done(key);
-            }
         }
     }
 

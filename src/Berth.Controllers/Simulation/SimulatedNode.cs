@@ -47,7 +47,7 @@ public sealed class SimulatedNode : IDisposable
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         await RegisterAsync(cancellationToken).ConfigureAwait(false);
-        var workers = Enumerable.Range(0, 2).Select(_ => Task.Run(() => WorkerAsync(cancellationToken), cancellationToken)).ToList();
+        var workers = Enumerable.Range(0, 2).Select(_ => Task.Run(() => _queue.RunWorkerAsync(SyncAndRequeueAsync, cancellationToken), cancellationToken)).ToList();
         try
         {
             await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
@@ -152,33 +152,11 @@ public sealed class SimulatedNode : IDisposable
         }
     }
 
-    private async Task WorkerAsync(CancellationToken ct)
+    private async Task SyncAndRequeueAsync(string key, CancellationToken ct)
     {
-        while (await _queue.GetAsync(ct).ConfigureAwait(false) is { } key)
+        if (await SyncAsync(key, ct).ConfigureAwait(false) is { } after)
         {
-            try
-            {
-                if (await SyncAsync(key, ct).ConfigureAwait(false) is { } after)
-                {
-                    _queue.AddAfter(key, after);
-                }
-
-                _queue.Forget(key);
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                // Shutting down.
-            }
-#pragma warning disable CA1031 // one pod's failure must not stop the node; retried with backoff
-            catch (Exception)
-#pragma warning restore CA1031
-            {
-                _queue.AddRateLimited(key);
-            }
-            finally
-            {
-                _queue.Done(key);
-            }
+            _queue.AddAfter(key, after);
         }
     }
 

@@ -46,7 +46,7 @@ internal sealed class StatefulSetController : IDisposable
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var workers = Enumerable.Range(0, _workers).Select(_ => Task.Run(() => WorkerAsync(cancellationToken), cancellationToken)).ToList();
+        var workers = Enumerable.Range(0, _workers).Select(_ => Task.Run(() => _queue.RunWorkerAsync(CountedSyncAsync, cancellationToken), cancellationToken)).ToList();
         try
         {
             await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
@@ -70,30 +70,15 @@ internal sealed class StatefulSetController : IDisposable
         Enqueue(set);
     }
 
-    private async Task WorkerAsync(CancellationToken ct)
+    private async Task CountedSyncAsync(string key, CancellationToken ct)
     {
-        while (await _queue.GetAsync(ct).ConfigureAwait(false) is { } key)
+        try
         {
-            try
-            {
-                await SyncAsync(key, ct).ConfigureAwait(false);
-                _queue.Forget(key);
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                // Shutting down mid-sync: the next process start re-lists and resumes.
-            }
-#pragma warning disable CA1031 // a sync error of one set must never stop the worker; it is retried with backoff
-            catch (Exception)
-#pragma warning restore CA1031
-            {
-                _queue.AddRateLimited(key);
-            }
-            finally
-            {
-                Interlocked.Increment(ref _syncCount);
-                _queue.Done(key);
-            }
+            await SyncAsync(key, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Increment(ref _syncCount);
         }
     }
 

@@ -57,9 +57,9 @@ internal sealed class PersistentVolumeController : IDisposable
     {
         var workers = new[]
         {
-            Task.Run(() => WorkerAsync(_claimQueue, SyncClaimAsync, cancellationToken), cancellationToken),
-            Task.Run(() => WorkerAsync(_claimQueue, SyncClaimAsync, cancellationToken), cancellationToken),
-            Task.Run(() => WorkerAsync(_volumeQueue, SyncVolumeAsync, cancellationToken), cancellationToken),
+            Task.Run(() => _claimQueue.RunWorkerAsync(SyncClaimAsync, cancellationToken), cancellationToken),
+            Task.Run(() => _claimQueue.RunWorkerAsync(SyncClaimAsync, cancellationToken), cancellationToken),
+            Task.Run(() => _volumeQueue.RunWorkerAsync(SyncVolumeAsync, cancellationToken), cancellationToken),
         };
         try
         {
@@ -103,32 +103,6 @@ internal sealed class PersistentVolumeController : IDisposable
         foreach (var v in _volumes.ByIndex(IndexNames.ClaimName, ObjectKeys.Of(claim)).Where(v => v.Spec?.ClaimRef?.Uid == claim.Metadata.Uid))
         {
             EnqueueVolume(v);
-        }
-    }
-
-    private static async Task WorkerAsync(WorkQueue queue, Func<string, CancellationToken, Task> sync, CancellationToken ct)
-    {
-        while (await queue.GetAsync(ct).ConfigureAwait(false) is { } key)
-        {
-            try
-            {
-                await sync(key, ct).ConfigureAwait(false);
-                queue.Forget(key);
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                // Shutting down.
-            }
-#pragma warning disable CA1031 // retried with backoff
-            catch (Exception)
-#pragma warning restore CA1031
-            {
-                queue.AddRateLimited(key);
-            }
-            finally
-            {
-                queue.Done(key);
-            }
         }
     }
 
