@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Berth.Node.Runtime;
 
 /// <summary>
@@ -8,11 +6,11 @@ namespace Berth.Node.Runtime;
 /// </summary>
 public sealed class ContainerProcess
 {
-    internal ContainerProcess(string containerName, Process outer, int pid1, int payloadPid, int stopSignal,
+    internal ContainerProcess(string containerName, int outerPid, int pid1, int payloadPid, int stopSignal,
         DateTimeOffset startedAt, string logPath, Task<ContainerExit> exited)
     {
         ContainerName = containerName;
-        Outer = outer;
+        OuterPid = outerPid;
         Pid1 = pid1;
         PayloadPid = payloadPid;
         StopSignal = stopSignal;
@@ -29,7 +27,11 @@ public sealed class ContainerProcess
     /// <summary>Host PID of the payload (PID 2 inside): the stop signal goes here, since bwrap forwards none.</summary>
     public int PayloadPid { get; }
 
-    public int OuterPid => Outer.Id;
+    /// <summary>
+    /// Host PID of the outer bwrap, captured at start: the Process object is disposed as soon as the tree exits,
+    /// which for a payload that exits at once can be before the handle is even built.
+    /// </summary>
+    public int OuterPid { get; }
 
     /// <summary>The image's STOPSIGNAL (SIGTERM unless the catalog says otherwise: SIGINT for postgres, SIGQUIT for nginx).</summary>
     public int StopSignal { get; }
@@ -41,8 +43,6 @@ public sealed class ContainerProcess
 
     /// <summary>Completes when the process tree has exited and its output is flushed.</summary>
     public Task<ContainerExit> Exited { get; }
-
-    internal Process Outer { get; }
 
     internal volatile bool StopRequested;
 }

@@ -292,6 +292,7 @@ public sealed class SandboxRuntime : IPodRuntime
         }
 
         var startedAt = _time.GetUtcNow();
+        var outerPid = outer.Id;
         // No stdin unless asked for: the payload sees EOF, as with a container runtime's /dev/null.
         outer.StandardInput.Close();
         var pumps = Task.WhenAll(
@@ -301,7 +302,7 @@ public sealed class SandboxRuntime : IPodRuntime
         var (pid1, payload) = await FindPayloadAsync(outer, cancellationToken).ConfigureAwait(false);
         ContainerProcess? handle = null;
         var exited = WaitExitAsync();
-        handle = new ContainerProcess(container.Name, outer, pid1, payload, plan.StopSignal, startedAt, logPath, exited);
+        handle = new ContainerProcess(container.Name, outerPid, pid1, payload, plan.StopSignal, startedAt, logPath, exited);
         live[handle] = cgroup;
         return handle;
 
