@@ -30,9 +30,10 @@ internal static class PodPortForwardHandler
             var requested = context.WebSockets.WebSocketRequestedProtocols;
             if (requested.Contains(PortForwardProtocols.SpdyTunnel))
             {
+                // .NET refuses "/" in a sub-protocol token (RFC 6455), so the header is set by hand; the middleware leaves it.
+                context.Response.Headers.SecWebSocketProtocol = PortForwardProtocols.SpdyTunnel;
                 using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
                 {
-                    SubProtocol = PortForwardProtocols.SpdyTunnel,
                     KeepAliveInterval = TimeSpan.FromSeconds(30),
                 }).ConfigureAwait(false);
                 await using var tunnel = new WebSocketTunnelStream(socket);
