@@ -37,12 +37,13 @@ internal sealed class PodFacts
     public string? DefaultContainer { get; }
 
     /// <summary>
-    /// upstream's validateContainer (pod/strategy.go): a named container must exist among the init, regular and
-    /// ephemeral containers; an unnamed one defaults to the only container. Berth also honours the
+    /// upstream's validateContainer and streamLocation (pod/strategy.go): a named container must exist among the init,
+    /// regular and ephemeral containers; an unnamed one defaults to the only container. Berth also honours the
     /// kubectl.kubernetes.io/default-container annotation here (kubectl applies it client side; other clients get
-    /// the same default), before upstream's 400 listing the choices.
+    /// the same default), before upstream's 400 listing the choices: for logs every container, init ones first; for
+    /// exec, attach and port-forward the containers, then the init containers separately.
     /// </summary>
-    public string ResolveContainer(string? requested)
+    public string ResolveContainer(string? requested, bool forLogs = false)
     {
         if (!string.IsNullOrEmpty(requested))
         {
@@ -64,6 +65,12 @@ internal sealed class PodFacts
                 if (DefaultContainer is { Length: > 0 } annotated && Containers.Contains(annotated))
                 {
                     return annotated;
+                }
+
+                if (forLogs)
+                {
+                    throw Errors.BadRequest($"a container name must be specified for pod {Name}, choose one of: "
+                        + $"[{string.Join(' ', InitContainers.Concat(Containers).Concat(EphemeralContainers))}]");
                 }
 
                 var message = $"a container name must be specified for pod {Name}, choose one of: [{string.Join(' ', Containers)}]";

@@ -87,7 +87,7 @@ internal static class PodLogHandler
                 new StatusDetails { Name = name, Kind = "PodLogOptions", Causes = causes }));
         }
 
-        var container = pod.ResolveContainer(StreamingQuery.String(query, "container"));
+        var container = pod.ResolveContainer(StreamingQuery.String(query, "container"), forLogs: true);
         if (pod.NodeName.Length == 0)
         {
             return null;

@@ -36,6 +36,12 @@ internal static class WebSocketExecSession
             request.Stderr ? new ChannelWriteStream(sender.SendAsync, ChannelCodec.Stderr) : null,
             resize?.Reader);
         var status = await ExecOutcome.RunAsync(backend, request, streams, attach, logger, cancel.Token).ConfigureAwait(false);
+        if (stdin is not null)
+        {
+            // The command is done with stdin: stdin messages still arriving are dropped instead of filling the pipe.
+            await stdin.Reader.CompleteAsync().ConfigureAwait(false);
+        }
+
         try
         {
             await sender.SendAsync(ExecOutcome.Encode(status, asStatus: true).Prepend(ChannelCodec.Error).ToArray(), cancel.Token)

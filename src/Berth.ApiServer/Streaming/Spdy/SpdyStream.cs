@@ -19,6 +19,7 @@ internal sealed class SpdyStream : Stream
     private int _localClosed;
     private volatile bool _remoteClosed;
     private volatile bool _resetByPeer;
+    private volatile bool _stopped;
     private bool _inboundDone;
 
     public SpdyStream(SpdyConnection connection, uint id, SpdyHeaders headers, int initialSendWindow)
@@ -80,21 +81,17 @@ internal sealed class SpdyStream : Stream
             return 0;
         }
 
-        ReadResult result;
-        try
+        if (_stopped)
         {
-            result = await _inbound.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (InvalidOperationException)
-        {
-            // The reading side was completed (the session is over).
             return 0;
         }
 
+        var result = await _inbound.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         var data = result.Buffer;
-        if (data.IsEmpty && result.IsCompleted)
+        if (result.IsCanceled || _stopped || (data.IsEmpty && result.IsCompleted))
         {
-            _inbound.Reader.AdvanceTo(data.End);
+            // Stopped (the session is over or the stream was reset), or the peer half-closed.
+            _inbound.Reader.AdvanceTo(data.Start, data.End);
             return 0;
         }
 
@@ -163,12 +160,21 @@ internal sealed class SpdyStream : Stream
             }
         }
 
-        await _inbound.Reader.CompleteAsync().ConfigureAwait(false);
+        await StopReadingAsync().ConfigureAwait(false);
         _connection.Forget(this);
     }
 
-    /// <summary>The application is done reading: further DATA for this stream is dropped.</summary>
-    public ValueTask StopReadingAsync() => _inbound.Reader.CompleteAsync();
+    /// <summary>
+    /// The application is done reading: a pending read returns 0 and further DATA for this stream is dropped. Safe
+    /// while a read is in progress on another thread (the pipe itself is never completed from here).
+    /// </summary>
+    public ValueTask StopReadingAsync()
+    {
+        _stopped = true;
+        _inbound.Reader.CancelPendingRead();
+        _inbound.Writer.CancelPendingFlush();
+        return ValueTask.CompletedTask;
+    }
 
     /// <summary>Called by the connection's reader only.</summary>
     internal async Task ReceiveAsync(ReadOnlyMemory<byte> data, bool fin)
@@ -180,11 +186,14 @@ internal sealed class SpdyStream : Stream
 
         if (!data.IsEmpty)
         {
-            var flush = await _inbound.Writer.WriteAsync(data).ConfigureAwait(false);
-            if (flush.IsCompleted)
+            if (_stopped)
             {
                 // Nobody reads any more; still acknowledge it so a flow-controlled peer is not stuck.
                 await _connection.ConsumedAsync(this, data.Length).ConfigureAwait(false);
+            }
+            else
+            {
+                _ = await _inbound.Writer.WriteAsync(data).ConfigureAwait(false);
             }
         }
 
