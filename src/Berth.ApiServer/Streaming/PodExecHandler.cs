@@ -35,7 +35,11 @@ internal static class PodExecHandler
             return;
         }
 
-        var spdyProtocol = SpdyUpgrade.Negotiate(context, RemoteCommandProtocols.Spdy);
+        if (await SpdyUpgrade.NegotiateAsync(context, RemoteCommandProtocols.Spdy).ConfigureAwait(false) is not { } spdyProtocol)
+        {
+            return;
+        }
+
         await using var connection = await SpdyUpgrade.AcceptAsync(context, spdyProtocol, logger).ConfigureAwait(false);
         await SpdyExecSession.RunAsync(connection, spdyProtocol, backend, request, attach, logger, context.RequestAborted).ConfigureAwait(false);
     }

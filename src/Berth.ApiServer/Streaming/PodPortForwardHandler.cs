@@ -57,7 +57,11 @@ internal static class PodPortForwardHandler
             return;
         }
 
-        var negotiated = SpdyUpgrade.Negotiate(context, [PortForwardProtocols.V1]);
+        if (await SpdyUpgrade.NegotiateAsync(context, [PortForwardProtocols.V1]).ConfigureAwait(false) is not { } negotiated)
+        {
+            return;
+        }
+
         await using var connection = await SpdyUpgrade.AcceptAsync(context, negotiated, logger, SpdyPortForwardSession.AcceptStream)
             .ConfigureAwait(false);
         await SpdyPortForwardSession.RunAsync(connection, target, logger, aborted).ConfigureAwait(false);

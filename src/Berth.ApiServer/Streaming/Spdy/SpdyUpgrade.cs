@@ -19,8 +19,12 @@ internal static class SpdyUpgrade
     public const string AcceptedProtocolVersionsHeader = "X-Accepted-Stream-Protocol-Versions";
     public const string Spdy31 = "SPDY/3.1";
 
-    /// <summary>The negotiated sub-protocol; a 400 or 403 Status when the request cannot be upgraded.</summary>
-    public static string Negotiate(HttpContext context, IReadOnlyList<string> serverProtocols)
+    /// <summary>
+    /// The negotiated sub-protocol; a 400 Status when the request cannot be upgraded. With no common protocol the
+    /// 403 (and the X-Accepted-Stream-Protocol-Versions headers a client may retry with) is written here and the
+    /// result is null.
+    /// </summary>
+    public static async Task<string?> NegotiateAsync(HttpContext context, IReadOnlyList<string> serverProtocols)
     {
         var upgrade = context.Features.Get<IHttpUpgradeFeature>();
         var requested = context.Request.Headers.Upgrade.ToString();
@@ -51,9 +55,10 @@ internal static class SpdyUpgrade
             context.Response.Headers.Append(AcceptedProtocolVersionsHeader, protocol);
         }
 
-        throw new ApiException(Status.Failure(403, "Forbidden",
+        await HttpResponses.WriteStatusAsync(context, Status.Failure(403, "Forbidden",
             $"unable to upgrade: unable to negotiate protocol: client supports [{string.Join(' ', clientProtocols)}], "
-            + $"server accepts [{string.Join(' ', serverProtocols)}]"));
+            + $"server accepts [{string.Join(' ', serverProtocols)}]")).ConfigureAwait(false);
+        return null;
     }
 
     /// <summary>Sends the 101 and starts a SPDY session on the raw connection.</summary>
