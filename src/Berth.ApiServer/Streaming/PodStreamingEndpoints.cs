@@ -4,6 +4,8 @@ using Berth.Core;
 using Berth.Core.Streaming;
 using Berth.Serialization;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Berth.ApiServer.Streaming;
@@ -36,6 +38,10 @@ internal sealed class PodStreamingEndpoints
         var backend = _slot.Backend ?? throw Errors.ServiceUnavailable("the node agent is not running");
         var kv = await _registry.GetAsync(Pods, ns, name, context.RequestAborted).ConfigureAwait(false);
         var pod = new PodFacts(ObjectRegistry.Parse(kv.Value));
+        // Streams live as long as the client wants (a port-forward for hours): on shutdown, end them at once
+        // instead of letting the host wait out its shutdown timeout.
+        var lifetime = context.RequestServices.GetService<IHostApplicationLifetime>();
+        using var stopping = lifetime?.ApplicationStopping.Register(static c => ((HttpContext)c!).Abort(), context);
         switch (subresource)
         {
             case "log":

@@ -47,8 +47,9 @@ internal static class WebSocketExecSession
             await sender.SendAsync(ExecOutcome.Encode(status, asStatus: true).Prepend(ChannelCodec.Error).ToArray(), cancel.Token)
                 .ConfigureAwait(false);
             await sender.CloseAsync(cancel.Token).ConfigureAwait(false);
-            // Wait (bounded) for the client's close reply so the connection ends cleanly.
-            await receive.WaitAsync(TimeSpan.FromSeconds(10), cancel.Token).ConfigureAwait(false);
+            // Upstream closes the connection right after its close frame; we give the client a moment to answer
+            // with its own (kubectl does at once), but some clients (the .NET KubernetesClient) wait for the TCP end.
+            await receive.WaitAsync(TimeSpan.FromSeconds(1), cancel.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or WebSocketException or OperationCanceledException or TimeoutException)
         {

@@ -37,7 +37,7 @@ internal static class WebSocketPortForwardSession
             var forwards = ports.Select((port, i) => ForwardAsync(port, i, inbound[i], sender, target, logger, cancel.Token)).ToArray();
             await Task.WhenAll(forwards).ConfigureAwait(false);
             await sender.CloseAsync(cancel.Token).ConfigureAwait(false);
-            await receive.WaitAsync(TimeSpan.FromSeconds(10), cancel.Token).ConfigureAwait(false);
+            await receive.WaitAsync(TimeSpan.FromSeconds(1), cancel.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or WebSocketException or OperationCanceledException or TimeoutException)
         {
