@@ -160,6 +160,43 @@ public sealed class KubectlStreamingTests : IClassFixture<StreamingServer>
         Assert.Contains(_server.Backend.Logs, l => l is { Pod: "web-0", Container: "app", TailLines: 5 });
     }
 
+    [Theory]
+    [MemberData(nameof(Versions))]
+    public async Task Stopping_the_server_ends_open_port_forwards_instead_of_waiting_for_them(string version)
+    {
+        var server = new StreamingServer();
+        await server.InitializeAsync();
+        try
+        {
+            await using var forward = new KubectlRunner(server, version).Start("port-forward", "pod/web-0", ":80");
+            var local = await forward.LocalPortAsync(TimeSpan.FromSeconds(60));
+            using var client = new TcpClient();
+            await client.ConnectAsync("127.0.0.1", local);
+            await client.GetStream().WriteAsync("held open"u8.ToArray());
+            Assert.True(await WaitUntilAsync(() => server.Echo.Connections > 0), forward.Output);
+
+            var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+            await server.Server.StopAsync();
+
+            // The host's own shutdown timeout is 30 s; a session that ignored shutdown would hold it that long.
+            Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(20), $"stopping took {stopwatch.Elapsed}");
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+    }
+
+    private static async Task<bool> WaitUntilAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 600 && !condition(); i++)
+        {
+            await Task.Delay(50);
+        }
+
+        return condition();
+    }
+
     private static async Task<byte[]> ReadAllAsync(Stream stream)
     {
         using var buffer = new MemoryStream();
