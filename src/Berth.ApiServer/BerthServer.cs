@@ -4,6 +4,7 @@ using Berth.ApiServer.Http;
 using Berth.ApiServer.OpenApi;
 using Berth.ApiServer.Registry;
 using Berth.ApiServer.Serving;
+using Berth.Core.Streaming;
 using Berth.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -25,9 +26,13 @@ public sealed class BerthServer : IAsyncDisposable
     private readonly IStore _store;
     private int _stopped;
 
-    private BerthServer(WebApplication app, IStore store, ObjectRegistry registry, Uri url, string kubeconfigPath, string token, string caPem)
+    private readonly PodStreamingSlot _podStreaming;
+
+    private BerthServer(WebApplication app, IStore store, ObjectRegistry registry, Uri url, string kubeconfigPath, string token, string caPem,
+        PodStreamingSlot podStreaming)
     {
         _app = app;
+        _podStreaming = podStreaming;
         _store = store;
         Registry = registry;
         Url = url;
@@ -49,6 +54,16 @@ public sealed class BerthServer : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     internal ObjectRegistry Registry { get; }
+
+    /// <summary>
+    /// The node agent that serves pods/log (and exec, attach, portforward) for the pods it runs; null answers 503
+    /// "the node agent is not running". Set once the agent has started.
+    /// </summary>
+    public IPodStreamingBackend? PodStreaming
+    {
+        get => _podStreaming.Backend;
+        set => _podStreaming.Backend = value;
+    }
 
     public static async Task<BerthServer> StartAsync(BerthServerOptions options, CancellationToken cancellationToken = default)
     {
@@ -89,8 +104,9 @@ public sealed class BerthServer : IAsyncDisposable
 
             var app = builder.Build();
             var openApi = new OpenApiDocuments(Core.ResourceCatalog.All, ApiHandler.OpenApiVersion);
+            var podStreaming = new PodStreamingSlot();
             var handler = new ApiHandler(credentials.Token, new DiscoveryDocuments(), openApi,
-                new ResourceEndpoints(registry, options.PodSubresourceHandler),
+                new ResourceEndpoints(registry, options.PodSubresourceHandler, podStreaming),
                 app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Berth.ApiServer"));
             app.Run(handler.HandleAsync);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -115,7 +131,7 @@ public sealed class BerthServer : IAsyncDisposable
                 KubeconfigFile.Write(kubeconfig, url.ToString().TrimEnd('/'), credentials.CaPem, credentials.Token);
             }
 
-            return new BerthServer(app, store, registry, url, kubeconfig, credentials.Token, credentials.CaPem);
+            return new BerthServer(app, store, registry, url, kubeconfig, credentials.Token, credentials.CaPem, podStreaming);
         }
         catch
         {

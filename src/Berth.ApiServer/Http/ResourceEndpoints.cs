@@ -25,11 +25,14 @@ internal sealed class ResourceEndpoints
 {
     private readonly ObjectRegistry _registry;
     private readonly Func<HttpContext, string, string, string, Task>? _podSubresources;
+    private readonly PodStreamingSlot _streaming;
 
-    public ResourceEndpoints(ObjectRegistry registry, Func<HttpContext, string, string, string, Task>? podSubresources)
+    public ResourceEndpoints(ObjectRegistry registry, Func<HttpContext, string, string, string, Task>? podSubresources,
+        PodStreamingSlot? streaming = null)
     {
         _registry = registry;
         _podSubresources = podSubresources;
+        _streaming = streaming ?? new PodStreamingSlot();
     }
 
     public async Task HandleAsync(HttpContext context, RequestInfo info)
@@ -139,6 +142,12 @@ internal sealed class ResourceEndpoints
 
     private async Task ServePodSubresourceAsync(HttpContext context, string ns, string name, string subresource)
     {
+        if (subresource == "log" && _streaming.Backend is { } backend)
+        {
+            await PodLogEndpoint.ServeAsync(context, _registry, backend, ns, name).ConfigureAwait(false);
+            return;
+        }
+
         if (_podSubresources is null)
         {
             // The seam the node agent fills; until it runs, a Status kubectl prints.
