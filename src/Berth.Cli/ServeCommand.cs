@@ -3,7 +3,6 @@ using System.Net;
 using Berth.ApiServer;
 using Berth.ApiServer.Client;
 using Berth.Controllers;
-using Berth.Node.Agent;
 using Berth.Node.Runtime;
 using Berth.Storage;
 using Berth.Storage.Memory;
@@ -104,14 +103,14 @@ internal static class ServeCommand
                         // kubectl (which waits for the DELETED event of the old UID) never sees one.
                         Simulation = new() { TerminationDelay = TimeSpan.FromMilliseconds(250) },
                     });
-                SandboxRuntime? podRuntime = null;
-                NodeAgent? agent = null;
+                SandboxNode? node = null;
                 try
                 {
                     await controllers.StartAsync(cancellationToken).ConfigureAwait(false);
                     if (sandbox)
                     {
-                        (podRuntime, agent) = await StartNodeAsync(server, dir, cancellationToken).ConfigureAwait(false);
+                        node = await SandboxNode.StartAsync(server, dir, cancellationToken,
+                            log: line => Console.Error.WriteLine("berth: " + line)).ConfigureAwait(false);
                     }
 
                     await Console.Error.WriteLineAsync(
@@ -135,15 +134,9 @@ internal static class ServeCommand
                 {
                     // Controllers first (nothing new is created), then every pod stops, then the pod network goes.
                     await controllers.DisposeAsync().ConfigureAwait(false);
-                    server.PodStreaming = null;
-                    if (agent is not null)
+                    if (node is not null)
                     {
-                        await agent.DisposeAsync().ConfigureAwait(false);
-                    }
-
-                    if (podRuntime is not null)
-                    {
-                        await podRuntime.DisposeAsync().ConfigureAwait(false);
+                        await node.DisposeAsync().ConfigureAwait(false);
                     }
                 }
             }
@@ -151,40 +144,6 @@ internal static class ServeCommand
             return 0;
         });
         return command;
-    }
-
-    /// <summary>
-    /// The real node: the sandbox runtime under DATA/node (pods cannot see the data dir: it holds the token, the CA key
-    /// and other pods' volumes) and the node agent, which also serves pods/log and friends.
-    /// </summary>
-    private static async Task<(SandboxRuntime Runtime, NodeAgent Agent)> StartNodeAsync(BerthServer server, string dataDir,
-        CancellationToken cancellationToken)
-    {
-        var nodeDir = Path.Combine(Path.GetFullPath(dataDir), "node");
-        var runtime = await SandboxRuntime.CreateAsync(new SandboxRuntimeOptions
-        {
-            StateDirectory = nodeDir,
-            HiddenPaths = [Path.GetFullPath(dataDir)],
-        }, cancellationToken).ConfigureAwait(false);
-        var agent = new NodeAgent(InProcessApiClient.For(server, "kubelet"), runtime, new NodeAgentOptions
-        {
-            VolumeDirectory = Path.Combine(nodeDir, "volumes"),
-            DataDir = dataDir,
-            Log = line => Console.Error.WriteLine("berth: " + line),
-        });
-        try
-        {
-            await agent.StartAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            await agent.DisposeAsync().ConfigureAwait(false);
-            await runtime.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-
-        server.PodStreaming = agent;
-        return (runtime, agent);
     }
 
     private static async ValueTask<IStore> OpenStore(string kind, string dataDir, CancellationToken cancellationToken) => kind switch

@@ -686,7 +686,9 @@ public sealed class SandboxRuntime : IPodRuntime
         };
         psi.Environment.Clear();
         psi.Environment["PATH"] = DefaultPath;
-        foreach (var (k, v) in environment)
+        // The container's own environment (the image's PATH: busybox applets come first in a busybox image), then
+        // what the caller adds, as a CRI exec runs with the container's process environment.
+        foreach (var (k, v) in container.Environment.Concat(environment))
         {
             psi.Environment[k] = v;
         }
