@@ -124,6 +124,14 @@ internal static partial class LinuxNative
     [LibraryImport("libc", SetLastError = true)]
     internal static partial int posix_openpt(int flags);
 
+    internal const nuint Tiocgptn = 0x80045430;
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int OpenFile(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    internal static partial int IoctlInt(int fd, nuint request, out int value);
+
     [LibraryImport("libc", SetLastError = true)]
     internal static partial int grantpt(int fd);
 

@@ -33,10 +33,22 @@ internal sealed class PtyExecSession : IExecSession
 
     public Task<int> Exited { get; }
 
+    /// <param name="devDirectory">
+    /// The container's /dev as the host sees it (<c>/proc/PID/root/dev</c>): the terminal is allocated from the
+    /// container's own devpts instance, so inside it is a /dev/pts/N that exists there (tty, ttyname work). Null
+    /// allocates from the host's.
+    /// </param>
     public static PtyExecSession Start(string file, IReadOnlyList<string> argv, IReadOnlyList<KeyValuePair<string, string>> environment,
-        ushort columns, ushort rows)
+        ushort columns, ushort rows, string? devDirectory = null)
     {
-        var fd = LinuxNative.posix_openpt(LinuxNative.ORdwr | LinuxNative.ONoctty | LinuxNative.OCloexec);
+        var flags = LinuxNative.ORdwr | LinuxNative.ONoctty | LinuxNative.OCloexec;
+        var fd = devDirectory is null ? -1 : LinuxNative.OpenFile(Path.Combine(devDirectory, "pts", "ptmx"), flags);
+        var inContainer = fd >= 0;
+        if (fd < 0)
+        {
+            fd = LinuxNative.posix_openpt(flags);
+        }
+
         if (fd < 0)
         {
             LinuxNative.ThrowLastError("posix_openpt");
@@ -50,7 +62,22 @@ internal sealed class PtyExecSession : IExecSession
                 LinuxNative.ThrowLastError("grantpt/unlockpt");
             }
 
-            var slavePath = SlavePath(fd);
+            string slavePath;
+            if (inContainer)
+            {
+                // ptsname would look the number up in the host's /dev/pts; the container's instance is under its root.
+                if (LinuxNative.IoctlInt(fd, LinuxNative.Tiocgptn, out var number) != 0)
+                {
+                    LinuxNative.ThrowLastError("ioctl(TIOCGPTN)");
+                }
+
+                slavePath = Path.Combine(devDirectory!, "pts", number.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+            else
+            {
+                slavePath = SlavePath(fd);
+            }
+
             var size = new LinuxNative.WinSize { Columns = columns == 0 ? (ushort)80 : columns, Rows = rows == 0 ? (ushort)24 : rows };
             _ = LinuxNative.ioctl(fd, LinuxNative.Tiocswinsz, ref size);
             var pid = Spawn(file, argv, environment, slavePath);

@@ -735,15 +735,16 @@ public sealed class SandboxRuntime : IPodRuntime
             throw new InvalidOperationException($"container \"{container.ContainerName}\" is not running");
         }
 
-        // nsenter joins the container's namespaces (runtime-probe.md §7) and forks into its PID namespace; env then
-        // moves to the container's working directory: nsenter's own --wd would resolve the path on the host.
+        // nsenter joins the container's namespaces (runtime-probe.md §7) and forks into its PID namespace; coreutils
+        // env (by path: a busybox image's PATH finds one without --chdir) then moves to the container's working
+        // directory, since nsenter's own --wd would resolve the path on the host.
         var argv = new List<string> { "nsenter", "-t", container.Pid1.ToString(CultureInfo.InvariantCulture), "-m", "-u", "-i", "-n", "-p" };
         if (container.RunAsUser is { } uid)
         {
             argv.AddRange(["-S", uid.ToString(CultureInfo.InvariantCulture), "-G", (container.RunAsGroup ?? uid).ToString(CultureInfo.InvariantCulture)]);
         }
 
-        argv.AddRange(["--", "env", $"--chdir={container.WorkingDir}", "--"]);
+        argv.AddRange(["--", "/usr/bin/env", $"--chdir={container.WorkingDir}", "--"]);
         argv.AddRange(command);
         var env = container.Environment.ToList();
         if (tty && !env.Any(e => e.Key == "TERM"))
@@ -754,7 +755,8 @@ public sealed class SandboxRuntime : IPodRuntime
 
         if (tty)
         {
-            return Task.FromResult<IExecSession>(PtyExecSession.Start("nsenter", argv, env, 0, 0));
+            return Task.FromResult<IExecSession>(PtyExecSession.Start("nsenter", argv, env, 0, 0,
+                $"/proc/{container.Pid1.ToString(CultureInfo.InvariantCulture)}/root/dev"));
         }
 
         var psi = new ProcessStartInfo("nsenter")
