@@ -1,6 +1,7 @@
 using System.Net;
 using Berth.ApiServer.Discovery;
 using Berth.ApiServer.Http;
+using Berth.ApiServer.Metrics;
 using Berth.ApiServer.OpenApi;
 using Berth.ApiServer.Registry;
 using Berth.ApiServer.Serving;
@@ -89,9 +90,10 @@ public sealed class BerthServer : IAsyncDisposable
 
             var app = builder.Build();
             var openApi = new OpenApiDocuments(Core.ResourceCatalog.All, ApiHandler.OpenApiVersion);
-            var handler = new ApiHandler(credentials.Token, new DiscoveryDocuments(), openApi,
+            var metrics = options.MetricsSource is { } source ? new MetricsApi(registry, source) : null;
+            var handler = new ApiHandler(credentials.Token, new DiscoveryDocuments(metrics is null ? null : MetricsApi.Resources), openApi,
                 new ResourceEndpoints(registry, options.PodSubresourceHandler),
-                app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Berth.ApiServer"));
+                app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Berth.ApiServer"), metrics);
             app.Run(handler.HandleAsync);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
 

@@ -31,6 +31,12 @@ public sealed class BerthServerOptions
     /// <summary>Serves pods/log, exec, attach and portforward (ns, pod, subresource); null answers 503.</summary>
     public Func<HttpContext, string, string, string, Task>? PodSubresourceHandler { get; init; }
 
+    /// <summary>
+    /// Serves metrics.k8s.io/v1beta1 (kubectl top) from this source's figures; null leaves the group out of
+    /// discovery, so kubectl says "Metrics API not available" as it does on a cluster without metrics-server.
+    /// </summary>
+    public Berth.Core.Metrics.IMetricsSource? MetricsSource { get; init; }
+
     /// <summary>Extra services, for example hosted controllers, registered beside the API server.</summary>
     public Action<IServiceCollection>? ConfigureServices { get; init; }
 

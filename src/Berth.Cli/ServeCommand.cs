@@ -3,6 +3,7 @@ using System.Net;
 using Berth.ApiServer;
 using Berth.ApiServer.Client;
 using Berth.Controllers;
+using Berth.Controllers.Simulation;
 using Berth.Storage;
 using Berth.Storage.Memory;
 using Berth.Storage.Sqlite;
@@ -15,6 +16,8 @@ namespace Berth.Cli;
 /// </summary>
 internal static class ServeCommand
 {
+    private const string NodeName = "berth";
+
     public static Command Create()
     {
         var dataDir = new Option<string?>("--data-dir") { Description = "Data directory (default: $BERTH_DATA_DIR, else ~/.berth)" };
@@ -67,6 +70,8 @@ internal static class ServeCommand
                     AllowNonLoopback = result.GetValue(allowNonLoopback),
                     OpenStore = ct => OpenStore(storeKind, dir, ct),
                     GarbageCollectorEnabled = true,
+                    // kubectl top: the simulated node's figures (the node agent brings cgroup figures with the sandbox).
+                    MetricsSource = new SimulatedMetricsSource(NodeName, TimeProvider.System),
                 }, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is InvalidOperationException or IOException or StoreException or UnauthorizedAccessException)
@@ -81,6 +86,7 @@ internal static class ServeCommand
                     new ControllerManagerOptions
                     {
                         DataDir = dir,
+                        NodeName = NodeName,
                         SimulatedNode = true,
                         // Simulated containers take as long to stop as a small real process does. With an instant
                         // stop, a StatefulSet re-creates the pod between kubectl delete's GET and its LIST, and

@@ -49,7 +49,8 @@ public sealed class BerthServeProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
-        foreach (var arg in (string[])[cli, "serve", "--store", store, "--data-dir", dataDir, "--listen", $"127.0.0.1:{port}"])
+        // The runtime is named explicitly: serve's default becomes the sandbox once the node agent is wired in.
+        foreach (var arg in (string[])[cli, "serve", "--runtime", "simulated", "--store", store, "--data-dir", dataDir, "--listen", $"127.0.0.1:{port}"])
         {
             start.ArgumentList.Add(arg);
         }
