@@ -5,8 +5,11 @@ using k8s.Models;
 
 namespace Berth.Controllers.Tests.Disruption;
 
-public sealed class DisruptionControllerTests
+/// <summary>Runs on the fake API; DisruptionControllerOnServerTests (Scenarios/) runs the same tests on a real in-process server.</summary>
+public class DisruptionControllerTests
 {
+    protected virtual Task<TestCluster> StartAsync() => TestCluster.StartAsync();
+
     private static V1PodDisruptionBudget Budget(string name, string? minAvailable = null, string? maxUnavailable = null, string app = "web") => new()
     {
         ApiVersion = "policy/v1",
@@ -25,7 +28,7 @@ public sealed class DisruptionControllerTests
     [Fact]
     public async Task An_integer_minAvailable_allows_the_ready_pods_above_it_and_none_once_one_is_unready()
     {
-        await using var c = await TestCluster.StartAsync();
+        await using var c = await StartAsync();
         await c.CreateAsync(TestSets.Web(replicas: 3, claims: false, parallel: true));
         await c.WaitReadyAsync("web", 3);
         await c.Api.CreateAsync(Budget("web-pdb", minAvailable: "2"));
@@ -47,7 +50,7 @@ public sealed class DisruptionControllerTests
     [Fact]
     public async Task Percentages_and_maxUnavailable_count_the_statefulset_scale_not_the_pods_that_exist()
     {
-        await using var c = await TestCluster.StartAsync();
+        await using var c = await StartAsync();
         await c.CreateAsync(TestSets.Web(replicas: 4, claims: false, parallel: true));
         await c.WaitReadyAsync("web", 4);
         // One pod stays unready: the scale (4) is what is expected, not the 3 healthy pods.
@@ -73,7 +76,7 @@ public sealed class DisruptionControllerTests
     [Fact]
     public async Task A_pod_the_eviction_subresource_recorded_is_not_counted_until_its_deletion_is_overdue()
     {
-        await using var c = await TestCluster.StartAsync();
+        await using var c = await StartAsync();
         await c.CreateAsync(TestSets.Web(replicas: 3, claims: false, parallel: true));
         await c.WaitReadyAsync("web", 3);
         await c.Api.CreateAsync(Budget("web-pdb", minAvailable: "1"));
@@ -102,7 +105,7 @@ public sealed class DisruptionControllerTests
     [Fact]
     public async Task A_budget_over_pods_of_an_unknown_controller_fails_safe()
     {
-        await using var c = await TestCluster.StartAsync();
+        await using var c = await StartAsync();
         await c.CreateAsync(TestSets.Web(replicas: 1, claims: false));
         await c.WaitReadyAsync("web", 1);
         await c.UpdatePodAsync("web-0", p => p.Metadata.OwnerReferences = [new V1OwnerReference
