@@ -1,5 +1,5 @@
-using Berth.Controllers.Tests.GarbageCollection;
 using Berth.Controllers.Tests.Fakes;
+using Berth.Controllers.Tests.GarbageCollection;
 
 namespace Berth.Controllers.Tests.Scenarios;
 

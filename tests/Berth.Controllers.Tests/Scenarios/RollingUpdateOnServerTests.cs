@@ -1,5 +1,5 @@
-using Berth.Controllers.Tests.StatefulSets;
 using Berth.Controllers.Tests.Fakes;
+using Berth.Controllers.Tests.StatefulSets;
 
 namespace Berth.Controllers.Tests.Scenarios;
 

@@ -1,5 +1,5 @@
-using Berth.Controllers.Tests.Volumes;
 using Berth.Controllers.Tests.Fakes;
+using Berth.Controllers.Tests.Volumes;
 
 namespace Berth.Controllers.Tests.Scenarios;
 
