@@ -44,7 +44,9 @@ public class ScalingTests
         Assert.Empty(PodWrites(c, "delete"));
         Assert.Equal(3, c.Pods("web").Count);
 
-        foreach (var name in c.PodNames("web"))
+        // Healed from the highest ordinal down: upstream deletes a condemned pod that is the first unhealthy one, so
+        // healing web-0 and web-1 first would let web-2 go before the test reaches it.
+        foreach (var name in Enumerable.Reverse(c.PodNames("web")))
         {
             await c.AnnotatePodAsync(name, SimulatedNode.SimulateReadyAnnotation, null);
         }
