@@ -67,13 +67,20 @@ internal static class RolloutReport
         var (rolledOut, status) = RolloutStatus(set);
         // Controller status and pod watch events arrive on separate streams: done only when both agree, so the last
         // line shown is every pod Ready and no condemned pod left.
-        var done = rolledOut && allDesiredReady && pods.Keys.All(o => o >= start && o < start + desired);
+        var noneCondemned = pods.Keys.All(o => o >= start && o < start + desired);
+        var done = rolledOut && allDesiredReady && noneCondemned;
         if (!done && SetWarning(set, events) is { } warning)
         {
             waiting.Insert(0, warning);
         }
 
-        if (rolledOut && !done)
+        if (!rolledOut && allDesiredReady && noneCondemned && status.StartsWith("waiting for", StringComparison.Ordinal)
+            && status.EndsWith("pods to be ready", StringComparison.Ordinal))
+        {
+            // Every pod is Ready as this watch sees them; the controller has yet to count them in its status.
+            status = "waiting for the StatefulSet status to catch up";
+        }
+        else if (rolledOut && !done)
         {
             // The controller's status is ahead of the pods this watch has seen so far.
             var notReady = rows.Count(r => r.Ordinal >= start && r.Ordinal < start + desired && r.State != "Ready");
