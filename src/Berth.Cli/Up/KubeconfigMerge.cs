@@ -74,7 +74,7 @@ internal static class KubeconfigMerge
 
     /// <summary>The default kubeconfig kubectl reads when KUBECONFIG is unset.</summary>
     public static string DefaultPath() =>
-        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".kube", "config");
+        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile, Environment.SpecialFolderOption.DoNotVerify), ".kube", "config");
 
     private static object? ToPlain(JsonNode? node) => node switch
     {
