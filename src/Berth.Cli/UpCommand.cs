@@ -106,14 +106,22 @@ internal static class UpCommand
                 {
                     phase = "waiting for roll-out";
                     await using var tracker = new RolloutTracker(api.Client, targets);
-                    await tracker.StartAsync(deadline.Token).ConfigureAwait(false);
+                    tracker.Start();
+                    var synced = tracker.Synced;
+                    while (!synced.IsCompleted)
+                    {
+                        await Task.WhenAny(synced, Task.Delay(250, deadline.Token)).ConfigureAwait(false);
+                        deadline.Token.ThrowIfCancellationRequested();
+                        EnsureAlive(files, pid);
+                    }
+
                     if (options.Plain)
                     {
-                        await WaitPlainAsync(tracker, stdout, seen, deadline.Token).ConfigureAwait(false);
+                        await WaitPlainAsync(tracker, files, pid, stdout, seen, deadline.Token).ConfigureAwait(false);
                     }
                     else
                     {
-                        await WaitLiveAsync(tracker, clock, seen, deadline.Token).ConfigureAwait(false);
+                        await WaitLiveAsync(tracker, files, pid, clock, seen, deadline.Token).ConfigureAwait(false);
                     }
 
                     await stdout.WriteLineAsync($"{Plural(targets.Count, "StatefulSet")} rolled out in {GoDuration.Format(clock.Elapsed)}.")
@@ -150,6 +158,12 @@ internal static class UpCommand
         catch (Exception e) when (e is ManifestException or DaemonFailedException)
         {
             await Console.Error.WriteLineAsync("berth up: " + e.Message).ConfigureAwait(false);
+            return 1;
+        }
+        catch (HttpRequestException e)
+        {
+            await Console.Error.WriteLineAsync($"berth up: lost the connection to Berth while {phase}: {e.Message} (see {Path.Combine(options.DataDir, "berth.log")})")
+                .ConfigureAwait(false);
             return 1;
         }
     }
@@ -208,8 +222,8 @@ internal static class UpCommand
         return ready;
     }
 
-    private static async Task WaitPlainAsync(RolloutTracker tracker, TextWriter output, StrongBox<IReadOnlyList<StatefulSetProgress>> seen,
-        CancellationToken cancellationToken)
+    private static async Task WaitPlainAsync(RolloutTracker tracker, DaemonFiles files, int pid, TextWriter output,
+        StrongBox<IReadOnlyList<StatefulSetProgress>> seen, CancellationToken cancellationToken)
     {
         var view = new PlainProgressView(output);
         while (true)
@@ -223,11 +237,22 @@ internal static class UpCommand
             }
 
             await tracker.WaitForChangeAsync(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+            EnsureAlive(files, pid);
         }
     }
 
-    private static async Task WaitLiveAsync(RolloutTracker tracker, Stopwatch clock, StrongBox<IReadOnlyList<StatefulSetProgress>> seen,
-        CancellationToken cancellationToken)
+    /// <summary>The informers retry forever; a daemon that died is reported at once instead of at the timeout.</summary>
+    private static void EnsureAlive(DaemonFiles files, int pid)
+    {
+        if (!DaemonFiles.IsAlive(pid))
+        {
+            throw new DaemonFailedException($"berth serve (pid {pid}) exited while waiting; the end of {files.LogFile}:\n"
+                + DaemonLauncher.Tail(files.LogFile, 20));
+        }
+    }
+
+    private static async Task WaitLiveAsync(RolloutTracker tracker, DaemonFiles files, int pid, Stopwatch clock,
+        StrongBox<IReadOnlyList<StatefulSetProgress>> seen, CancellationToken cancellationToken)
     {
         var progress = tracker.Snapshot();
         var live = AnsiConsole.Live(LiveProgressView.Render(progress, clock.Elapsed, finished: false)).AutoClear(false);
@@ -248,6 +273,7 @@ internal static class UpCommand
                     }
 
                     await tracker.WaitForChangeAsync(TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
+                    EnsureAlive(files, pid);
                 }
             }
             catch (OperationCanceledException)

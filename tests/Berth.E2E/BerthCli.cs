@@ -102,6 +102,16 @@ public sealed class BerthCli : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGKILL by pid (a daemon dying under a test), then waits until /proc says it is gone.</summary>
+    public static void KillNow(int pid)
+    {
+        _ = Kill(pid, 9);
+        for (var i = 0; i < 200 && IsAlive(pid); i++)
+        {
+            Thread.Sleep(50);
+        }
+    }
+
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
     private static extern int Kill(int pid, int signal);
 

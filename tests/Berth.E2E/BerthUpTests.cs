@@ -117,6 +117,34 @@ public sealed partial class BerthUpTests
     }
 
     [Fact]
+    public async Task A_daemon_that_dies_while_up_waits_ends_up_at_once_with_its_log()
+    {
+        await using var cli = new BerthCli();
+        var manifest = Path.Combine(cli.DataDir, "fast-ssd.yaml");
+        await File.WriteAllTextAsync(manifest, (await File.ReadAllTextAsync(Web)).Replace(
+            "accessModes: [ \"ReadWriteOnce\" ]", "accessModes: [ \"ReadWriteOnce\" ]\n      storageClassName: fast-ssd", StringComparison.Ordinal));
+
+        var running = cli.UpAsync($"-f {manifest} --timeout 120s", timeoutSeconds: 150);
+        var kubectl = Kubectl(cli);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while ((await kubectl.RunAsync("get events --field-selector involvedObject.name=www-web-0")).Stdout.Contains("ProvisioningFailed", StringComparison.Ordinal) is false)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the claim never failed to provision");
+            await Task.Delay(200);
+        }
+
+        // berth up is waiting on the roll-out now (or about to); the daemon goes away under it.
+        await Task.Delay(1000);
+        var pid = cli.DaemonPid!.Value;
+        BerthCli.KillNow(pid);
+        var up = await running;
+
+        Assert.Equal(1, up.ExitCode);
+        Assert.Contains($"berth serve (pid {pid}) exited while waiting", up.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("timed out", up.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Every_example_applies_and_rolls_out()
     {
         await using var cli = new BerthCli();

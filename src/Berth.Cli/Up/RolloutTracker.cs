@@ -29,14 +29,15 @@ internal sealed class RolloutTracker : IAsyncDisposable
         _events = Watch<Corev1Event>(client);
     }
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>Completes once every informer has listed.</summary>
+    public Task Synced => Task.WhenAll(_sets.Synced, _pods.Synced, _claims.Synced, _events.Synced);
+
+    public void Start()
     {
         foreach (var informer in (IInformer[])[_sets, _pods, _claims, _events])
         {
             _running.Add(Task.Run(() => informer.RunAsync(_stop.Token), CancellationToken.None));
         }
-
-        await Task.WhenAll(_sets.Synced, _pods.Synced, _claims.Synced, _events.Synced).WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The progress of every target, in the order the manifests named them.</summary>
