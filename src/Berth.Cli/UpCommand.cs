@@ -305,7 +305,8 @@ internal static class UpCommand
         }
 
         await output.WriteLineAsync("  kubectl get statefulsets,pods,pvc").ConfigureAwait(false);
-        await output.WriteLineAsync($"Status: berth status{dataDirFlag}   Stop: berth down{dataDirFlag} (add --purge to delete its data)").ConfigureAwait(false);
+        var berth = Environment.GetEnvironmentVariable("BERTH_INVOKED_AS") is { Length: > 0 } invoked ? invoked : "berth";
+        await output.WriteLineAsync($"Status: {berth} status{dataDirFlag}   Stop: {berth} down{dataDirFlag} (add --purge to delete its data)").ConfigureAwait(false);
     }
 
     private static string Plural(int n, string word) => n == 1 ? $"1 {word}" : $"{n} {word}s";
