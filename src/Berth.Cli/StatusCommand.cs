@@ -9,8 +9,12 @@ namespace Berth.Cli;
 /// <c>berth status</c>: whether Berth runs for the data dir, where (URL, pid, files), and what it runs: StatefulSets
 /// with their readiness, pod and claim counts. Exits 0 when running, 1 when not.
 /// </summary>
-internal static class StatusCommand
+internal static partial class StatusCommand
 {
+    /// <summary>serve's start line: "berth: serving URL (store sqlite, runtime sandbox); kubeconfig: ...".</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"^berth: serving \S+ \(store \w+, runtime (?<runtime>\w+)\)", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex ServingLine();
+
     public static Command Create()
     {
         var dataDir = new Option<string?>("--data-dir") { Description = "Data directory (default: $BERTH_DATA_DIR, else ~/.berth)" };
@@ -39,7 +43,7 @@ internal static class StatusCommand
         await output.WriteLineAsync(ready ? "Berth is running." : "Berth is starting (its API is not ready yet).").ConfigureAwait(false);
         await output.WriteLineAsync($"  url:        {(api is null ? "-" : api.Server.ToString().TrimEnd('/'))}").ConfigureAwait(false);
         await output.WriteLineAsync($"  pid:        {pid}").ConfigureAwait(false);
-        await output.WriteLineAsync($"  runtime:    {DaemonFiles.OptionValue(args, "--runtime") ?? "serve's default"}").ConfigureAwait(false);
+        await output.WriteLineAsync($"  runtime:    {DaemonFiles.OptionValue(args, "--runtime") ?? RuntimeFromLog(files) ?? "serve's default"}").ConfigureAwait(false);
         await output.WriteLineAsync($"  data dir:   {files.DataDir}").ConfigureAwait(false);
         await output.WriteLineAsync($"  kubeconfig: {files.Kubeconfig}").ConfigureAwait(false);
         await output.WriteLineAsync($"  log:        {(File.Exists(files.LogFile) ? files.LogFile : "- (started in the foreground)")}").ConfigureAwait(false);
@@ -65,5 +69,18 @@ internal static class StatusCommand
         await output.WriteLineAsync($"Pods: {pods.Count} ({readyPods} ready)").ConfigureAwait(false);
         await output.WriteLineAsync($"PersistentVolumeClaims: {claims.Count} ({claims.Count(c => c.Status?.Phase == "Bound")} Bound)").ConfigureAwait(false);
         return 0;
+    }
+
+    /// <summary>The runtime serve chose when none was asked for (it logs it at start); null without a log line.</summary>
+    private static string? RuntimeFromLog(DaemonFiles files)
+    {
+        try
+        {
+            return File.ReadLines(files.LogFile).Select(l => ServingLine().Match(l)).LastOrDefault(m => m.Success)?.Groups["runtime"].Value;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 }
