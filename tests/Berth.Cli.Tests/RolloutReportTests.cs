@@ -126,6 +126,26 @@ public sealed class RolloutReportTests
     }
 
     [Fact]
+    public void A_claim_pending_without_a_warning_is_progress_at_first_and_a_reason_after_a_while()
+    {
+        var created = DateTime.UtcNow;
+        var claim = new V1PersistentVolumeClaim
+        {
+            Metadata = new V1ObjectMeta { Name = "www-web-0", NamespaceProperty = "default", Uid = "c0", CreationTimestamp = created },
+            Status = new V1PersistentVolumeClaimStatus { Phase = "Pending" },
+        };
+        var events = new EventIndex([Event("PersistentVolumeClaim", "www-web-0", "Normal", "WaitForFirstConsumer",
+            "waiting for first consumer to be created before binding", uid: "c0")]);
+        var pods = new[] { Pod(0, "Pending", ready: false, claim: "www-web-0") };
+
+        var early = RolloutReport.Describe("default", "web", Set(ready: 0), pods, _ => claim, events, created.AddSeconds(1));
+        var late = RolloutReport.Describe("default", "web", Set(ready: 0), pods, _ => claim, events, created.AddSeconds(30));
+
+        Assert.Empty(early.Waiting);
+        Assert.Equal(["PVC www-web-0 Pending: waiting for first consumer to be created before binding"], late.Waiting);
+    }
+
+    [Fact]
     public void A_running_pod_that_is_not_ready_names_its_readiness_probe_failure()
     {
         var events = new[]

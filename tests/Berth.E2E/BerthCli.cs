@@ -45,9 +45,9 @@ public sealed class BerthCli : IAsyncDisposable
 
     public void SetEnvironment(string name, string value) => _environment[name] = value;
 
-    /// <summary>berth up with this test's data dir and port, on the simulated runtime, plain output.</summary>
-    public Task<KubectlResult> UpAsync(string arguments, int timeoutSeconds = 120) =>
-        RunAsync($"up {arguments} --data-dir {DataDir} --listen 127.0.0.1:{Port} --runtime simulated", timeoutSeconds);
+    /// <summary>berth up with this test's data dir and port, on the simulated runtime (unless given), plain output.</summary>
+    public Task<KubectlResult> UpAsync(string arguments, int timeoutSeconds = 120, string runtime = "simulated") =>
+        RunAsync($"up {arguments} --data-dir {DataDir} --listen 127.0.0.1:{Port} --runtime {runtime}", timeoutSeconds);
 
     public Task<KubectlResult> RunAsync(string arguments, int timeoutSeconds = 120) =>
         RunProcessAsync([Path.Combine(AppContext.BaseDirectory, "berth.dll"), .. Kubectl.Split(arguments)], timeoutSeconds);
@@ -114,6 +114,53 @@ public sealed class BerthCli : IAsyncDisposable
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
     private static extern int Kill(int pid, int signal);
+
+    /// <summary>Every process below <paramref name="pid"/> (children, grandchildren...), from /proc's parent links.</summary>
+    public static List<(int Pid, string CommandLine)> Descendants(int pid)
+    {
+        var parents = new Dictionary<int, int>();
+        foreach (var dir in Directory.GetDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var p))
+            {
+                continue;
+            }
+
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                parents[p] = int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture);
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        var result = new List<(int, string)>();
+        var frontier = new Queue<int>([pid]);
+        while (frontier.Count > 0)
+        {
+            var parent = frontier.Dequeue();
+            foreach (var (child, _) in parents.Where(kv => kv.Value == parent))
+            {
+                string cmdline;
+                try
+                {
+                    cmdline = File.ReadAllText($"/proc/{child}/cmdline").Replace('\0', ' ').Trim();
+                }
+                catch (IOException)
+                {
+                    continue;
+                }
+
+                result.Add((child, cmdline));
+                frontier.Enqueue(child);
+            }
+        }
+
+        return result;
+    }
 
     private static int FreePort()
     {

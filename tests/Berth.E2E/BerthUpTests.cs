@@ -50,6 +50,28 @@ public sealed partial class BerthUpTests
     }
 
     [Fact]
+    public async Task On_the_sandbox_runtime_up_waits_for_real_nginx_pods_and_down_stops_every_pod_process()
+    {
+        Assert.SkipUnless(SandboxServerFixture.IsRoot, "the sandbox runtime needs root");
+        await using var cli = new BerthCli();
+
+        var up = (await cli.UpAsync($"-f {Web} --timeout 150s", timeoutSeconds: 200, runtime: "sandbox")).ShouldSucceed().Stdout;
+        var pid = cli.DaemonPid!.Value;
+        var served = (await Kubectl(cli).RunAsync("exec web-2 -- sh -c 'echo web-2 > /usr/share/nginx/html/index.html; cat /usr/share/nginx/html/index.html'"))
+            .ShouldSucceed().Stdout;
+        var pods = BerthCli.Descendants(pid).Where(p => p.CommandLine.StartsWith("nginx: master", StringComparison.Ordinal)).ToList();
+        var status = (await cli.RunAsync($"status --data-dir {cli.DataDir}")).ShouldSucceed().Stdout;
+        (await cli.RunAsync($"down --data-dir {cli.DataDir}", timeoutSeconds: 120)).ShouldSucceed();
+
+        Assert.Contains("web 3/3 ready: web-0 Ready, web-1 Ready, web-2 Ready (rolled out)", up, StringComparison.Ordinal);
+        Assert.Equal("web-2", served.Trim());
+        Assert.Equal(3, pods.Count);
+        Assert.Contains("runtime:    sandbox", status, StringComparison.Ordinal);
+        Assert.False(BerthCli.IsAlive(pid), $"berth serve (pid {pid}) still runs");
+        Assert.All(pods, p => Assert.False(BerthCli.IsAlive(p.Pid), $"pod process {p.Pid} ({p.CommandLine}) still runs after berth down"));
+    }
+
+    [Fact]
     public async Task Status_shows_the_daemon_and_readiness_and_a_second_up_reuses_the_daemon()
     {
         await using var cli = new BerthCli();

@@ -12,9 +12,14 @@ internal static class RolloutReport
     /// <summary>Container waiting reasons that are the normal path to Running, not something to report.</summary>
     private static readonly HashSet<string> StartingReasons = new(StringComparer.Ordinal) { "ContainerCreating", "PodInitializing" };
 
+    /// <summary>How long a claim may be Pending with no warning before it is reported as a reason (WaitForFirstConsumer
+    /// claims are Pending until their pod is scheduled, which is progress, not waiting).</summary>
+    public static readonly TimeSpan QuietPendingClaim = TimeSpan.FromSeconds(5);
+
     public static StatefulSetProgress Describe(string ns, string name, V1StatefulSet? set, IEnumerable<V1Pod> podsInNamespace,
-        Func<string, V1PersistentVolumeClaim?> claim, EventIndex events)
+        Func<string, V1PersistentVolumeClaim?> claim, EventIndex events, DateTime? now = null)
     {
+        var at = now ?? DateTime.UtcNow;
         if (set is null)
         {
             return new StatefulSetProgress(ns, name, 0, 0, false, "not found", [], [$"statefulset {name} not found in namespace {ns}"]);
@@ -59,7 +64,7 @@ internal static class RolloutReport
                 allDesiredReady &= !inRange;
                 if (state != "Terminating")
                 {
-                    waiting.AddRange(WhyWaiting(pod, claim, events));
+                    waiting.AddRange(WhyWaiting(pod, claim, events, at));
                 }
             }
         }
@@ -191,7 +196,7 @@ internal static class RolloutReport
         (statuses ?? []).Select(s => s.State?.Waiting).OfType<V1ContainerStateWaiting>();
 
     /// <summary>Why a created, not-Ready pod waits, most specific first; empty when nothing says.</summary>
-    private static List<string> WhyWaiting(V1Pod pod, Func<string, V1PersistentVolumeClaim?> claim, EventIndex events)
+    private static List<string> WhyWaiting(V1Pod pod, Func<string, V1PersistentVolumeClaim?> claim, EventIndex events, DateTime now)
     {
         var name = pod.Metadata.Name;
         var ns = pod.Metadata.NamespaceProperty;
@@ -210,9 +215,15 @@ internal static class RolloutReport
             }
             else if (c.Status?.Phase != "Bound")
             {
-                // The provisioner's or binder's own words (ProvisioningFailed: storageclass... not found).
+                // The provisioner's or binder's own words (ProvisioningFailed: storageclass... not found); without a
+                // warning, a claim is reported only once it has been pending for a while, with its latest event.
                 var warning = events.Latest("PersistentVolumeClaim", ns, claimName, c.Metadata.Uid, e => e.Type == "Warning");
-                reasons.Add($"PVC {claimName} {c.Status?.Phase ?? "Pending"}" + (warning is null ? "" : ": " + warning.Message));
+                var age = now - (c.Metadata.CreationTimestamp ?? now);
+                if (warning is not null || age >= QuietPendingClaim)
+                {
+                    var said = warning ?? events.Latest("PersistentVolumeClaim", ns, claimName, c.Metadata.Uid);
+                    reasons.Add($"PVC {claimName} {c.Status?.Phase ?? "Pending"}" + (said is null ? "" : ": " + said.Message));
+                }
             }
         }
 
