@@ -64,7 +64,7 @@ public sealed class BerthServer : IAsyncDisposable
         var store = await options.OpenStore(cancellationToken).ConfigureAwait(false);
         try
         {
-            var registry = new ObjectRegistry(store, options.TimeProvider, options.GarbageCollectorEnabled);
+            var registry = new ObjectRegistry(store, options.TimeProvider, options.GarbageCollectorEnabled, options.ServiceCidr);
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
