@@ -1,4 +1,5 @@
 using Berth.Controllers.Client;
+using Berth.Controllers.Endpoints;
 using Berth.Controllers.Events;
 using Berth.Controllers.GarbageCollection;
 using Berth.Controllers.Runtime;
@@ -12,7 +13,8 @@ namespace Berth.Controllers;
 /// <summary>
 /// The composition of every controller over one <see cref="IApiClient"/> (kube-controller-manager + scheduler +
 /// the simulated kubelet): shared informers, the StatefulSet controller, the garbage collector, the PV binder and
-/// local-path provisioner, the scheduler and, with `--runtime simulated`, the simulated node.
+/// local-path provisioner, the Endpoints and EndpointSlice controllers, the scheduler and, with `--runtime simulated`,
+/// the simulated node.
 /// </summary>
 public sealed class ControllerManager : IAsyncDisposable
 {
@@ -26,6 +28,8 @@ public sealed class ControllerManager : IAsyncDisposable
     private readonly GarbageCollector _garbageCollector;
     private readonly PersistentVolumeController _volumes;
     private readonly Scheduler _scheduler;
+    private readonly EndpointsController _endpoints;
+    private readonly EndpointSliceController _endpointSlices;
     private readonly SimulatedNode? _node;
     private readonly ControllerManagerOptions _options;
     private readonly IApiClient _client;
@@ -44,6 +48,8 @@ public sealed class ControllerManager : IAsyncDisposable
         _volumeEvents = new EventRecorder(client, time, "persistentvolume-controller");
         _volumes = new PersistentVolumeController(_informers, _volumeEvents, _options.DataDir, _options.NodeName);
         _scheduler = new Scheduler(_informers, _schedulerEvents, _options.NodeName);
+        _endpoints = new EndpointsController(_informers);
+        _endpointSlices = new EndpointSliceController(_informers);
         if (_options.SimulatedNode)
         {
             _node = new SimulatedNode(_informers, _nodeEvents, _options.Simulation with { NodeName = _options.NodeName });
@@ -73,6 +79,8 @@ public sealed class ControllerManager : IAsyncDisposable
         _running.Add(_garbageCollector.RunAsync(ct));
         _running.Add(_volumes.RunAsync(ct));
         _running.Add(_scheduler.RunAsync(ct));
+        _running.Add(_endpoints.RunAsync(ct));
+        _running.Add(_endpointSlices.RunAsync(ct));
         if (_node is not null)
         {
             _running.Add(_node.RunAsync(ct));
@@ -109,6 +117,8 @@ public sealed class ControllerManager : IAsyncDisposable
         _garbageCollector.Dispose();
         _volumes.Dispose();
         _scheduler.Dispose();
+        _endpoints.Dispose();
+        _endpointSlices.Dispose();
         _node?.Dispose();
         _stop.Dispose();
     }
