@@ -109,16 +109,24 @@ internal sealed class ClusterDnsServer : IAsyncDisposable
         }
     }
 
-    private async Task SendUdpAsync(ReadOnlyMemory<byte> payload, SocketAddress to, CancellationToken ct)
+    /// <summary>
+    /// A synchronous sendto: a datagram send never waits for a peer, and .NET's asynchronous SendToAsync with a
+    /// SocketAddress, called from several loops on one socket, was seen failing with a NullReferenceException inside
+    /// the runtime (its cached event args are shared).
+    /// </summary>
+    private Task SendUdpAsync(ReadOnlyMemory<byte> payload, SocketAddress to, CancellationToken ct)
     {
         try
         {
-            await _udp.SendToAsync(payload, SocketFlags.None, to, ct).ConfigureAwait(false);
+            _udp.SendTo(payload.Span, SocketFlags.None, to);
         }
-        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException || ct.IsCancellationRequested)
         {
-            // The client went away or we are stopping: nothing to tell anyone.
+            // The client went away or we are stopping (a send racing the socket's disposal can fail in any way):
+            // nothing to tell anyone.
         }
+
+        return Task.CompletedTask;
     }
 
     private async Task ForwardUdpAsync(byte[] packet, DnsQuery query, SocketAddress to, CancellationToken ct)
@@ -239,9 +247,8 @@ internal sealed class ClusterDnsServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Stop the loops first (their receives observe the token), then close the sockets under nobody.
         await _stop.CancelAsync().ConfigureAwait(false);
-        _udp.Dispose();
-        _tcp?.Dispose();
         try
         {
             await Task.WhenAll(_loops).ConfigureAwait(false);
@@ -250,6 +257,8 @@ internal sealed class ClusterDnsServer : IAsyncDisposable
         {
         }
 
+        _udp.Dispose();
+        _tcp?.Dispose();
         _stop.Dispose();
     }
 }
