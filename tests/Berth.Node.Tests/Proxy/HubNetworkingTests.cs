@@ -1,8 +1,11 @@
 using System.Net;
 using System.Text;
+using Berth.ApiServer.Client;
+using Berth.ApiServer.Registry;
 using Berth.Node.Dns;
 using Berth.Node.Proxy;
 using Berth.Node.Runtime;
+using Berth.Storage.Memory;
 using k8s.Models;
 
 namespace Berth.Node.Tests.Proxy;
@@ -10,7 +13,8 @@ namespace Berth.Node.Tests.Proxy;
 /// <summary>
 /// The service proxy and cluster DNS inside the real hub namespace, with busybox pods in real sandboxes: a ClusterIP
 /// reaches every ready backend, a pod reaches a Service that selects itself, the host reaches it through a hub socket,
-/// and pods resolve cluster names from their resolv.conf (search path included).
+/// and pods resolve cluster names from their resolv.conf (search path included). One class, so its tests (which share
+/// the fixture's hub: its port 53 and its nftables table) never run at the same time.
 /// </summary>
 public sealed class HubNetworkingTests(RuntimeFixture fixture)
 {
@@ -158,6 +162,51 @@ public sealed class HubNetworkingTests(RuntimeFixture fixture)
             Assert.Contains("all 10.88.200.1", lines);
             Assert.Contains("all 10.88.200.2", lines);
             Assert.Contains("nope-rc=2", lines);
+        }
+        finally
+        {
+            foreach (var s in started)
+            {
+                await _runtime.RemovePodSandboxAsync(s, Ct);
+            }
+        }
+    }
+
+    private sealed class NoForwarding : IDnsForwarder
+    {
+        public Task<byte[]?> ForwardAsync(ReadOnlyMemory<byte> query, bool tcp, CancellationToken cancellationToken) => Task.FromResult<byte[]?>(null);
+    }
+
+    [Fact]
+    public async Task Through_the_API_a_pod_finds_a_Service_by_its_short_name_and_reaches_it_at_its_cluster_IP()
+    {
+        var registry = new ObjectRegistry(new MemoryStore(), TimeProvider.System, garbageCollectorEnabled: false);
+        await registry.EnsureSystemNamespacesAsync(Ct);
+        var client = new InProcessApiClient(registry, "test");
+        var started = new List<PodSandbox>();
+        await using var networking = await ClusterNetworking.StartAsync(client, _runtime.Hub, forwarder: new NoForwarding(), cancellationToken: Ct);
+        try
+        {
+            var webPod = HttpPod("web-0");
+            var web = await _runtime.RunPodSandboxAsync(webPod, new Dictionary<string, string>(), Ct);
+            started.Add(web);
+            await _runtime.StartContainerAsync(web, webPod.Spec.Containers[0], [], 0, Ct);
+            var service = await client.CreateAsync(new V1Service
+            {
+                Metadata = new V1ObjectMeta { Name = "front", NamespaceProperty = "default" },
+                Spec = new V1ServiceSpec { Ports = [new V1ServicePort { Name = "http", Port = 80, TargetPort = 8080 }] },
+            }, Ct);
+            var slice = Slice((web, true));
+            slice.Metadata.Name = "front-1";
+            slice.Metadata.Labels["kubernetes.io/service-name"] = "front";
+            await client.CreateAsync(slice, Ct);
+            await WaitAppliedAsync(networking.Proxy, $"{web.PodIP}:8080");
+
+            var lines = await RunClientAsync("caller",
+                "ip=$(getent hosts front | awk '{print $1}'); echo resolved=$ip; " + Fetch("$ip", 80, 1), started);
+
+            Assert.Contains($"resolved={service.Spec.ClusterIP}", lines);
+            Assert.Contains("hello-from-web-0", lines);
         }
         finally
         {
