@@ -4,6 +4,8 @@ using Berth.ApiServer.Http;
 using Berth.ApiServer.OpenApi;
 using Berth.ApiServer.Registry;
 using Berth.ApiServer.Serving;
+using Berth.ApiServer.Streaming;
+using Berth.Core.Streaming;
 using Berth.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -23,12 +25,15 @@ public sealed class BerthServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly IStore _store;
+    private readonly PodStreamingSlot _podStreaming;
     private int _stopped;
 
-    private BerthServer(WebApplication app, IStore store, ObjectRegistry registry, Uri url, string kubeconfigPath, string token, string caPem)
+    private BerthServer(WebApplication app, IStore store, ObjectRegistry registry, PodStreamingSlot podStreaming, Uri url, string kubeconfigPath,
+        string token, string caPem)
     {
         _app = app;
         _store = store;
+        _podStreaming = podStreaming;
         Registry = registry;
         Url = url;
         KubeconfigPath = kubeconfigPath;
@@ -49,6 +54,16 @@ public sealed class BerthServer : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     internal ObjectRegistry Registry { get; }
+
+    /// <summary>
+    /// Serves pods/log, exec, attach and portforward (the node agent sets it once it runs; it may be replaced or
+    /// cleared at any time). While null, those subresources answer 503 "the node agent is not running".
+    /// </summary>
+    public IPodStreamingBackend? PodStreaming
+    {
+        get => _podStreaming.Backend;
+        set => _podStreaming.Backend = value;
+    }
 
     public static async Task<BerthServer> StartAsync(BerthServerOptions options, CancellationToken cancellationToken = default)
     {
@@ -88,10 +103,13 @@ public sealed class BerthServer : IAsyncDisposable
             options.ConfigureServices?.Invoke(builder.Services);
 
             var app = builder.Build();
+            // exec and attach from kubectl 1.30+ (v5.channel.k8s.io) and port-forward tunnelling SPDY arrive as WebSockets.
+            app.UseWebSockets();
+            var podStreaming = new PodStreamingSlot { Backend = options.PodStreaming };
             var openApi = new OpenApiDocuments(Core.ResourceCatalog.All, ApiHandler.OpenApiVersion);
+            var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Berth.ApiServer");
             var handler = new ApiHandler(credentials.Token, new DiscoveryDocuments(), openApi,
-                new ResourceEndpoints(registry, options.PodSubresourceHandler),
-                app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Berth.ApiServer"));
+                new ResourceEndpoints(registry, new PodStreamingEndpoints(registry, podStreaming, logger)), logger);
             app.Run(handler.HandleAsync);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
@@ -115,7 +133,7 @@ public sealed class BerthServer : IAsyncDisposable
                 KubeconfigFile.Write(kubeconfig, url.ToString().TrimEnd('/'), credentials.CaPem, credentials.Token);
             }
 
-            return new BerthServer(app, store, registry, url, kubeconfig, credentials.Token, credentials.CaPem);
+            return new BerthServer(app, store, registry, podStreaming, url, kubeconfig, credentials.Token, credentials.CaPem);
         }
         catch
         {

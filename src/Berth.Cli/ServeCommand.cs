@@ -3,6 +3,7 @@ using System.Net;
 using Berth.ApiServer;
 using Berth.ApiServer.Client;
 using Berth.Controllers;
+using Berth.Node.Runtime;
 using Berth.Storage;
 using Berth.Storage.Memory;
 using Berth.Storage.Sqlite;
@@ -25,9 +26,11 @@ internal static class ServeCommand
         };
         var store = new Option<string>("--store") { Description = "Storage backend", DefaultValueFactory = _ => "sqlite" };
         store.AcceptOnlyFromAmong("sqlite", "memory");
-        // The sandbox runtime (real processes) exists as a library but is not yet driven by a node agent inside
-        // serve; until it is, simulated is the default and asking for sandbox is a clear error, not a silent swap.
-        var runtime = new Option<string>("--runtime") { Description = "Pod runtime", DefaultValueFactory = _ => "simulated" };
+        // Default: the sandbox (real processes) when this host can run it, else the simulated node, saying why.
+        var runtime = new Option<string?>("--runtime")
+        {
+            Description = "Pod runtime: sandbox (real processes; needs root and bwrap) or simulated (default: sandbox when possible)",
+        };
         runtime.AcceptOnlyFromAmong("sandbox", "simulated");
         var allowNonLoopback = new Option<bool>("--allow-non-loopback")
         {
@@ -47,12 +50,24 @@ internal static class ServeCommand
                 return 2;
             }
 
-            if (result.GetValue(runtime) == "sandbox")
+            var runtimeChoice = result.GetValue(runtime);
+            if (runtimeChoice != "simulated")
             {
-                await Console.Error.WriteLineAsync(
-                    "berth serve: --runtime sandbox is not available in this build yet (the node agent is not wired into serve); "
-                    + "use --runtime simulated").ConfigureAwait(false);
-                return 2;
+                var unavailable = await SandboxRuntime.UnavailableReasonAsync(cancellationToken).ConfigureAwait(false);
+                if (unavailable is not null && runtimeChoice == "sandbox")
+                {
+                    await Console.Error.WriteLineAsync($"berth serve: --runtime sandbox: {unavailable}").ConfigureAwait(false);
+                    return 1;
+                }
+
+                if (unavailable is not null)
+                {
+                    await Console.Error.WriteLineAsync(
+                        $"berth: the sandbox runtime is not available ({unavailable}); pods run on the simulated node (--runtime simulated)")
+                        .ConfigureAwait(false);
+                }
+
+                runtimeChoice = unavailable is null ? "sandbox" : "simulated";
             }
 
             var dir = DataDirectory.Resolve(result.GetValue(dataDir));
@@ -77,27 +92,52 @@ internal static class ServeCommand
 
             await using (server.ConfigureAwait(false))
             {
+                var sandbox = runtimeChoice == "sandbox";
                 var controllers = new ControllerManager(InProcessApiClient.For(server), TimeProvider.System,
                     new ControllerManagerOptions
                     {
                         DataDir = dir,
-                        SimulatedNode = true,
+                        SimulatedNode = !sandbox,
                         // Simulated containers take as long to stop as a small real process does. With an instant
                         // stop, a StatefulSet re-creates the pod between kubectl delete's GET and its LIST, and
                         // kubectl (which waits for the DELETED event of the old UID) never sees one.
                         Simulation = new() { TerminationDelay = TimeSpan.FromMilliseconds(250) },
                     });
-                await using var controllersScope = controllers.ConfigureAwait(false);
-                await controllers.StartAsync(cancellationToken).ConfigureAwait(false);
-                await Console.Error.WriteLineAsync($"berth: serving {server.Url} (store {storeKind}); kubeconfig: {server.KubeconfigPath}")
-                    .ConfigureAwait(false);
-                await Console.Error.WriteLineAsync($"berth: export KUBECONFIG={server.KubeconfigPath}").ConfigureAwait(false);
+                SandboxNode? node = null;
                 try
                 {
-                    await server.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+                    await controllers.StartAsync(cancellationToken).ConfigureAwait(false);
+                    if (sandbox)
+                    {
+                        node = await SandboxNode.StartAsync(server, dir, cancellationToken,
+                            log: line => Console.Error.WriteLine("berth: " + line)).ConfigureAwait(false);
+                    }
+
+                    await Console.Error.WriteLineAsync(
+                        $"berth: serving {server.Url} (store {storeKind}, runtime {runtimeChoice}); kubeconfig: {server.KubeconfigPath}")
+                        .ConfigureAwait(false);
+                    await Console.Error.WriteLineAsync($"berth: export KUBECONFIG={server.KubeconfigPath}").ConfigureAwait(false);
+                    try
+                    {
+                        await server.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
                 }
-                catch (OperationCanceledException)
+                catch (Exception e) when (e is IOException or InvalidOperationException)
                 {
+                    await Console.Error.WriteLineAsync("berth serve: " + e.Message).ConfigureAwait(false);
+                    return 1;
+                }
+                finally
+                {
+                    // Controllers first (nothing new is created), then every pod stops, then the pod network goes.
+                    await controllers.DisposeAsync().ConfigureAwait(false);
+                    if (node is not null)
+                    {
+                        await node.DisposeAsync().ConfigureAwait(false);
+                    }
                 }
             }
 

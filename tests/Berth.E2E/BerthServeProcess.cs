@@ -38,9 +38,12 @@ public sealed class BerthServeProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<BerthServeProcess> StartAsync(string store = "sqlite")
+    /// <param name="runtime">
+    /// The controller suites pin the simulated node (instant, deterministic pods); the sandbox suite runs real ones.
+    /// </param>
+    public static async Task<BerthServeProcess> StartAsync(string store = "sqlite", string runtime = "simulated", string? dataDir = null)
     {
-        var dataDir = Directory.CreateTempSubdirectory("berth-e2e-").FullName;
+        dataDir ??= Directory.CreateTempSubdirectory("berth-e2e-").FullName;
         var port = FreePort();
         var cli = Path.Combine(AppContext.BaseDirectory, "berth.dll");
         var start = new ProcessStartInfo("dotnet")
@@ -49,7 +52,7 @@ public sealed class BerthServeProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
-        foreach (var arg in (string[])[cli, "serve", "--store", store, "--data-dir", dataDir, "--listen", $"127.0.0.1:{port}"])
+        foreach (var arg in (string[])[cli, "serve", "--store", store, "--runtime", runtime, "--data-dir", dataDir, "--listen", $"127.0.0.1:{port}"])
         {
             start.ArgumentList.Add(arg);
         }
@@ -97,6 +100,23 @@ public sealed class BerthServeProcess : IAsyncDisposable
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>Stops serve the way Ctrl+C or a service manager does (SIGTERM), and waits for it to exit.</summary>
+    public async Task<int> StopAsync(TimeSpan timeout)
+    {
+        if (!_process.HasExited)
+        {
+            using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await kill!.WaitForExitAsync();
+            using var cts = new CancellationTokenSource(timeout);
+            await _process.WaitForExitAsync(cts.Token);
+        }
+
+        return _process.ExitCode;
+    }
+
+    /// <summary>The PID of the serve process (tests look for what it left behind).</summary>
+    public int ProcessId => _process.Id;
+
     public async ValueTask DisposeAsync()
     {
         try
@@ -114,6 +134,14 @@ public sealed class BerthServeProcess : IAsyncDisposable
         _process.Dispose();
         try
         {
+            // A killed sandbox serve leaves its pods' overlay roots mounted under the data dir: never walk into one.
+            foreach (var mount in File.ReadLines("/proc/self/mounts").Select(l => l.Split(' ')[1])
+                .Where(m => m.StartsWith(DataDir + "/", StringComparison.Ordinal)).OrderByDescending(m => m.Length))
+            {
+                using var umount = Process.Start("umount", ["-l", mount]);
+                await umount!.WaitForExitAsync();
+            }
+
             Directory.Delete(DataDir, recursive: true);
         }
         catch (IOException)

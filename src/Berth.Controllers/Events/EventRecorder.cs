@@ -34,7 +34,8 @@ public sealed class EventRecorder : IAsyncDisposable
         _loop = Task.Run(RunAsync);
     }
 
-    public void Event(IKubernetesObject<V1ObjectMeta> obj, string type, string reason, string message)
+    /// <param name="fieldPath">The part of the object the event is about, as kubelet sets it (<c>spec.containers{name}</c>).</param>
+    public void Event(IKubernetesObject<V1ObjectMeta> obj, string type, string reason, string message, string? fieldPath = null)
     {
         var now = _time.GetUtcNow().UtcDateTime;
         var meta = obj.Metadata;
@@ -52,6 +53,7 @@ public sealed class EventRecorder : IAsyncDisposable
                 NamespaceProperty = meta.NamespaceProperty,
                 Uid = meta.Uid,
                 ResourceVersion = meta.ResourceVersion,
+                FieldPath = fieldPath,
             },
             Type = type,
             Reason = reason,
@@ -94,7 +96,7 @@ public sealed class EventRecorder : IAsyncDisposable
 
     private async Task WriteAsync(Corev1Event e)
     {
-        var key = string.Join('\0', e.InvolvedObject.Uid, e.InvolvedObject.Name, e.Type, e.Reason, e.Message);
+        var key = string.Join('\0', e.InvolvedObject.Uid, e.InvolvedObject.Name, e.InvolvedObject.FieldPath, e.Type, e.Reason, e.Message);
         try
         {
             if (_seen.TryGetValue(key, out var previous))

@@ -146,7 +146,7 @@ internal static class EnvironmentBuilder
         return null;
     }
 
-    private static string ResourceField(V1Pod pod, V1Container container, V1ResourceFieldSelector selector)
+    internal static string ResourceField(V1Pod pod, V1Container container, V1ResourceFieldSelector selector)
     {
         var target = string.IsNullOrEmpty(selector.ContainerName)
             ? container

@@ -20,6 +20,8 @@ public sealed partial class PodWorker : IAsyncDisposable
     private readonly ProbeRunner _probes;
     private readonly Channel<PodEvent> _events = Channel.CreateUnbounded<PodEvent>();
     private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource _killNow = new();
+    private List<ContainerProcess> _stoppingProcesses = [];
     private readonly Lock _lock = new();
     private readonly Dictionary<string, V1ContainerStatus> _initStatuses = new(StringComparer.Ordinal);
     private readonly Dictionary<string, V1ContainerStatus> _statuses = new(StringComparer.Ordinal);
@@ -100,15 +102,21 @@ public sealed partial class PodWorker : IAsyncDisposable
         var ct = _stopping.Token;
         try
         {
-            try
+            // kubelet retries a sandbox it could not create on every sync, with back-off.
+            var sandboxBackoff = TimeSpan.FromSeconds(1);
+            while (_sandbox is null)
             {
-                _sandbox = await _runtime.RunPodSandboxAsync(_pod, _options.VolumeSources, ct).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is ContainerStartException or IOException)
-            {
-                Emit(new KubeletEvent(_time.GetUtcNow(), "Warning", "FailedCreatePodSandBox",
-                    $"Failed to create pod sandbox: {e.Message}", null));
-                return;
+                try
+                {
+                    _sandbox = await _runtime.RunPodSandboxAsync(_pod, _options.VolumeSources, ct).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is ContainerStartException or IOException or InvalidOperationException)
+                {
+                    Emit(new KubeletEvent(_time.GetUtcNow(), "Warning", "FailedCreatePodSandBox",
+                        $"Failed to create pod sandbox: {e.Message}", null));
+                    await Task.Delay(sandboxBackoff, _time, ct).ConfigureAwait(false);
+                    sandboxBackoff = TimeSpan.FromTicks(Math.Min(sandboxBackoff.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+                }
             }
 
             lock (_lock)
@@ -116,6 +124,8 @@ public sealed partial class PodWorker : IAsyncDisposable
                 _startTime = _time.GetUtcNow();
             }
 
+            // The pod has its address now (status.podIP, PodReadyToStartContainers) even while still Pending.
+            Emit(new PodPhaseChanged(_time.GetUtcNow(), Phase, _sandbox.PodIP.ToString()));
             UpdatePhase();
             var initContainers = _pod.Spec.InitContainers ?? [];
             foreach (var init in initContainers)
@@ -231,6 +241,12 @@ public sealed partial class PodWorker : IAsyncDisposable
             // kubelet's CrashLoopBackOff wording (kuberuntime_manager.go doBackOff).
             SetStatus(container.Name, isInit, s =>
             {
+                // The run that just ended becomes lastState while the container waits (kubectl shows "2 (5s ago)").
+                if (s.State?.Terminated is { } ended)
+                {
+                    s.LastState = new V1ContainerState { Terminated = ended };
+                }
+
                 s.State = new V1ContainerState
                 {
                     Waiting = new V1ContainerStateWaiting
@@ -521,6 +537,7 @@ public sealed partial class PodWorker : IAsyncDisposable
                 StartTime = _startTime?.UtcDateTime,
                 Conditions =
                 [
+                    Condition("PodReadyToStartContainers", _sandbox is not null),
                     Condition("PodScheduled", true),
                     Condition("Initialized", _initialized, "ContainersNotInitialized"),
                     Condition("ContainersReady", containersReady, "ContainersNotReady"),
@@ -555,6 +572,11 @@ public sealed partial class PodWorker : IAsyncDisposable
             _running.Clear();
         }
 
+        lock (_lock)
+        {
+            _stoppingProcesses = [.. running.Select(r => r.Process)];
+        }
+
         var start = _time.GetTimestamp();
         await Task.WhenAll(running.Select(async r =>
         {
@@ -564,16 +586,25 @@ public sealed partial class PodWorker : IAsyncDisposable
             Emit(new KubeletEvent(_time.GetUtcNow(), "Normal", "Killing", $"Stopping container {r.Name}", FieldPath(spec, isInit)));
             if (spec.Lifecycle?.PreStop?.Exec?.Command is { Count: > 0 } preStop)
             {
-                var env = EnvironmentBuilder.Build(_pod, spec, _sandbox?.PodIP.ToString(), _options.EnvSources);
-                var result = await _runtime.ExecAsync(r.Process, [.. preStop], env, grace, cancellationToken).ConfigureAwait(false);
-                if (result.ExitCode != 0)
+                using var hookStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _killNow.Token);
+                try
                 {
-                    Emit(new KubeletEvent(_time.GetUtcNow(), "Warning", "FailedPreStopHook",
-                        $"PreStopHook failed: {(result.StandardOutput + result.StandardError).Trim()}", FieldPath(spec, isInit)));
+                    var env = r.Process.Environment.Count > 0 ? r.Process.Environment
+                        : EnvironmentBuilder.Build(_pod, spec, _sandbox?.PodIP.ToString(), _options.EnvSources);
+                    var result = await _runtime.ExecAsync(r.Process, [.. preStop], env, grace, hookStop.Token).ConfigureAwait(false);
+                    if (result.ExitCode != 0)
+                    {
+                        Emit(new KubeletEvent(_time.GetUtcNow(), "Warning", "FailedPreStopHook",
+                            $"PreStopHook failed: {(result.StandardOutput + result.StandardError).Trim()}", FieldPath(spec, isInit)));
+                    }
+                }
+                catch (Exception e) when (e is OperationCanceledException or ContainerStartException)
+                {
+                    // Killed at once (a forced deletion while the hook ran), or the hook could not run.
                 }
             }
 
-            var left = grace - _time.GetElapsedTime(start);
+            var left = _killNow.IsCancellationRequested ? TimeSpan.Zero : grace - _time.GetElapsedTime(start);
             var exit = await _runtime.StopContainerAsync(r.Process, left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken)
                 .ConfigureAwait(false);
             SetTerminated(r.Name, isInit, exit, (isInit ? _initStatuses : _statuses)[r.Name].RestartCount);
@@ -587,6 +618,33 @@ public sealed partial class PodWorker : IAsyncDisposable
         _events.Writer.TryComplete();
     }
 
+    /// <summary>
+    /// Cuts a graceful stop short (a forced deletion arrived while the pod terminated): running preStop hooks are
+    /// abandoned and every container still running is killed now.
+    /// </summary>
+    public void KillNow()
+    {
+        try
+        {
+            _killNow.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
+        }
+
+        List<ContainerProcess> processes;
+        lock (_lock)
+        {
+            processes = [.. _stoppingProcesses];
+        }
+
+        foreach (var p in processes)
+        {
+            _ = _runtime.StopContainerAsync(p, TimeSpan.Zero, CancellationToken.None);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_stopping.IsCancellationRequested)
@@ -595,5 +653,6 @@ public sealed partial class PodWorker : IAsyncDisposable
         }
 
         _stopping.Dispose();
+        _killNow.Dispose();
     }
 }

@@ -133,6 +133,39 @@ internal sealed class CgroupManager
         }
     }
 
+    /// <summary>
+    /// Removes the groups of runs whose process is gone (a crash leaves them; their processes died with the runtime's
+    /// spawner thread). <paramref name="liveRuns"/> are the run ids with a live owner in /run/berth/runs.
+    /// </summary>
+    public static void RemoveDeadRuns(IReadOnlySet<string> liveRuns)
+    {
+        var parents = new List<string> { $"{Root}/berth" };
+        parents.AddRange(V1Controllers.Select(c => $"{Root}/{c}/berth"));
+        foreach (var parent in parents.Where(Directory.Exists))
+        {
+            try
+            {
+                foreach (var run in Directory.EnumerateDirectories(parent))
+                {
+                    if (liveRuns.Contains(Path.GetFileName(run)))
+                    {
+                        continue;
+                    }
+
+                    foreach (var group in Directory.EnumerateDirectories(run))
+                    {
+                        TryRemove(group);
+                    }
+
+                    TryRemove(run);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+    }
+
     private static void TryWrite(string path, string value)
     {
         try

@@ -44,5 +44,18 @@ public sealed class ContainerProcess
     /// <summary>Completes when the process tree has exited and its output is flushed.</summary>
     public Task<ContainerExit> Exited { get; }
 
+    /// <summary>The environment the payload started with (the image's, then the container's): kubectl exec gets it too.</summary>
+    internal IReadOnlyList<KeyValuePair<string, string>> Environment { get; init; } = [];
+
+    /// <summary>The container's workingDir (or the image's), where exec'd commands start.</summary>
+    internal string WorkingDir { get; init; } = "/";
+
+    internal long? RunAsUser { get; init; }
+
+    internal long? RunAsGroup { get; init; }
+
+    /// <summary>The payload's stdin when the container asked for one (<c>stdin: true</c>), for kubectl attach.</summary>
+    internal Stream? Stdin { get; init; }
+
     internal volatile bool StopRequested;
 }

@@ -238,6 +238,11 @@ internal sealed class HubNetwork : IAsyncDisposable
         }
     }
 
+    /// <summary>Run ids whose owning process is alive (after <see cref="CreateAsync"/> removed the dead ones).</summary>
+    public static IReadOnlySet<string> LiveRuns() =>
+        Directory.Exists(RunDirectory) ? Directory.EnumerateFiles(RunDirectory).Select(Path.GetFileName).OfType<string>().ToHashSet(StringComparer.Ordinal)
+            : new HashSet<string>(StringComparer.Ordinal);
+
     private static string? RunCidr(string runFile)
     {
         try

@@ -28,6 +28,13 @@ public interface IPodRuntime : IAsyncDisposable
     Task<ExecResult> ExecAsync(ContainerProcess container, IReadOnlyList<string> command,
         IReadOnlyList<KeyValuePair<string, string>> environment, TimeSpan timeout, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Starts a command in the container's namespaces with its streams connected (kubectl exec): the container's
+    /// environment, user and working directory; a pseudo-terminal when <paramref name="tty"/>.
+    /// </summary>
+    Task<IExecSession> StartExecAsync(ContainerProcess container, IReadOnlyList<string> command, bool stdin, bool tty,
+        CancellationToken cancellationToken);
+
     /// <summary>A TCP connection to the pod's address, made from inside the hub namespace.</summary>
     Task<Socket> ConnectAsync(PodSandbox sandbox, int port, CancellationToken cancellationToken);
 

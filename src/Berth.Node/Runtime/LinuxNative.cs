@@ -86,6 +86,119 @@ internal static partial class LinuxNative
         return kill(pid, signal) == 0;
     }
 
+    // Terminals and process spawning for interactive exec (PtyProcess).
+    internal const int ORdwr = 2;
+    internal const int ONoctty = 0x100;
+    internal const int OCloexec = 0x80000;
+    internal const nuint Tiocswinsz = 0x5414;
+    internal const short PosixSpawnSetSigDef = 0x04;
+    internal const short PosixSpawnSetSigMask = 0x08;
+    internal const short PosixSpawnSetSid = 0x80;
+    internal const short PollIn = 0x001;
+    internal const int Eintr = 4;
+    internal const int Eagain = 11;
+
+    /// <summary>Bytes reserved for glibc's opaque posix_spawn structures (80 and 336 bytes on x86_64/arm64), with room to spare.</summary>
+    internal const int SpawnStructSize = 1024;
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct WinSize
+    {
+        public ushort Rows;
+        public ushort Columns;
+        public ushort XPixels;
+        public ushort YPixels;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int rename(string oldPath, string newPath);
+
+    [LibraryImport("libc", SetLastError = true)]
+    internal static partial int posix_openpt(int flags);
+
+    internal const nuint Tiocgptn = 0x80045430;
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int OpenFile(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    internal static partial int IoctlInt(int fd, nuint request, out int value);
+
+    [LibraryImport("libc", SetLastError = true)]
+    internal static partial int grantpt(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    internal static partial int unlockpt(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    internal static unsafe partial int ptsname_r(int fd, byte* buffer, nuint length);
+
+    [LibraryImport("libc", SetLastError = true)]
+    internal static partial int ioctl(int fd, nuint request, ref WinSize size);
+
+    [LibraryImport("libc", SetLastError = true)]
+    internal static unsafe partial nint read(int fd, byte* buffer, nint count);
+
+    [LibraryImport("libc", SetLastError = true)]
+    internal static unsafe partial nint write(int fd, byte* buffer, nint count);
+
+    [LibraryImport("libc", SetLastError = true)]
+    internal static partial int close(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    internal static partial int poll(ref PollFd fds, nuint count, int timeoutMilliseconds);
+
+    [LibraryImport("libc", SetLastError = true)]
+    internal static partial int waitpid(int pid, out int status, int options);
+
+    [LibraryImport("libc")]
+    internal static partial int posix_spawn_file_actions_init(nint actions);
+
+    [LibraryImport("libc")]
+    internal static partial int posix_spawn_file_actions_destroy(nint actions);
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int posix_spawn_file_actions_addopen(nint actions, int fd, string path, int flags, uint mode);
+
+    [LibraryImport("libc")]
+    internal static partial int posix_spawn_file_actions_adddup2(nint actions, int fd, int newFd);
+
+    [LibraryImport("libc")]
+    internal static partial int posix_spawnattr_init(nint attributes);
+
+    [LibraryImport("libc")]
+    internal static partial int posix_spawnattr_destroy(nint attributes);
+
+    [LibraryImport("libc")]
+    internal static partial int posix_spawnattr_setflags(nint attributes, short flags);
+
+    [LibraryImport("libc")]
+    internal static partial int posix_spawnattr_setsigmask(nint attributes, nint mask);
+
+    [LibraryImport("libc")]
+    internal static partial int posix_spawnattr_setsigdefault(nint attributes, nint signals);
+
+    [LibraryImport("libc")]
+    internal static partial int sigemptyset(nint set);
+
+    [LibraryImport("libc")]
+    internal static partial int sigfillset(nint set);
+
+    /// <summary>posix_spawnp(3): returns 0 or an errno value (not -1).</summary>
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int posix_spawnp(out int pid, string file, nint actions, nint attributes, nint argv, nint envp);
+
+    /// <summary>A wait status as a container exit code: the exit status, or 128 + the signal (like containerd).</summary>
+    internal static int ExitCodeOf(int status) => (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f);
+
     internal static void ThrowLastError(string what) =>
         throw new IOException($"{what} failed: errno {Marshal.GetLastPInvokeError()} ({Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())})");
 }

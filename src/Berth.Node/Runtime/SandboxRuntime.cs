@@ -51,7 +51,60 @@ public sealed class SandboxRuntime : IPodRuntime
         var catalog = ImageCatalog.CreateDefault(options.ImageCatalogFile);
         Directory.CreateDirectory(Path.Combine(options.StateDirectory, "pods"));
         var hub = await HubNetwork.CreateAsync(options.PodCidr, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // An earlier run of this state directory that crashed left overlay mounts and pod directories (its
+            // processes died with it: bwrap --die-with-parent) and cgroups; its namespaces went with HubNetwork above.
+            RemoveStalePods(options.StateDirectory);
+            CgroupManager.RemoveDeadRuns(HubNetwork.LiveRuns());
+        }
+        catch
+        {
+            await hub.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         return new SandboxRuntime(options, hub, catalog);
+    }
+
+    /// <summary>
+    /// Why the sandbox runtime cannot run on this host, or null when it can: it needs root, a working bwrap, and the
+    /// ip and nsenter tools (DESIGN.md "Runtime").
+    /// </summary>
+    public static async Task<string?> UnavailableReasonAsync(CancellationToken cancellationToken = default)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return "pods are Linux namespaces; this is not Linux";
+        }
+
+        if (LinuxNative.geteuid() != 0)
+        {
+            return "not running as root (pods need network namespaces, overlay mounts and cgroups)";
+        }
+
+        foreach (var (tool, args, package) in new (string, string[], string)[]
+        {
+            ("bwrap", ["--ro-bind", "/", "/", "--unshare-pid", "--unshare-uts", "--unshare-ipc", "--", "true"], "bubblewrap"),
+            ("ip", ["-V"], "iproute2"),
+            ("nsenter", ["--version"], "util-linux"),
+        })
+        {
+            try
+            {
+                var result = await ExternalCommand.RunAsync(tool, args, cancellationToken: cancellationToken).ConfigureAwait(false);
+                if (result.ExitCode != 0)
+                {
+                    return $"{tool} does not work here: {(result.StandardError + result.StandardOutput).Trim()}";
+                }
+            }
+            catch (System.ComponentModel.Win32Exception)
+            {
+                return $"{tool} is not installed (apt-get install {package})";
+            }
+        }
+
+        return null;
     }
 
     public async Task<PodSandbox> RunPodSandboxAsync(V1Pod pod, IReadOnlyDictionary<string, string> volumeSources,
@@ -294,7 +347,16 @@ public sealed class SandboxRuntime : IPodRuntime
         var startedAt = _time.GetUtcNow();
         var outerPid = outer.Id;
         // No stdin unless asked for: the payload sees EOF, as with a container runtime's /dev/null.
-        outer.StandardInput.Close();
+        Stream? stdin = null;
+        if (container.Stdin == true)
+        {
+            stdin = outer.StandardInput.BaseStream;
+        }
+        else
+        {
+            outer.StandardInput.Close();
+        }
+
         var pumps = Task.WhenAll(
             log.PumpAsync(outer.StandardOutput.BaseStream, "stdout"),
             log.PumpAsync(outer.StandardError.BaseStream, "stderr"));
@@ -302,7 +364,14 @@ public sealed class SandboxRuntime : IPodRuntime
         var (pid1, payload) = await FindPayloadAsync(outer, cancellationToken).ConfigureAwait(false);
         ContainerProcess? handle = null;
         var exited = WaitExitAsync();
-        handle = new ContainerProcess(container.Name, outerPid, pid1, payload, plan.StopSignal, startedAt, logPath, exited);
+        handle = new ContainerProcess(container.Name, outerPid, pid1, payload, plan.StopSignal, startedAt, logPath, exited)
+        {
+            Environment = [.. env],
+            WorkingDir = plan.WorkingDir ?? "/",
+            RunAsUser = runAsUser,
+            RunAsGroup = runAsGroup,
+            Stdin = stdin,
+        };
         live[handle] = cgroup;
         return handle;
 
@@ -416,6 +485,13 @@ public sealed class SandboxRuntime : IPodRuntime
             "--ro-bind", "/sys", "/sys",
             // Hide Berth's state (other pods' layers and volumes) that the host root would otherwise show.
             "--tmpfs", Path.GetFullPath(_options.StateDirectory),
+        ]);
+        foreach (var hidden in _options.HiddenPaths)
+        {
+            a.AddRange(["--tmpfs", Path.GetFullPath(hidden)]);
+        }
+
+        a.AddRange([
             "--ro-bind", sandbox.HostsFile, "/etc/hosts",
             "--ro-bind", sandbox.ResolvConfFile, "/etc/resolv.conf",
             "--unshare-uts", "--hostname", sandbox.Hostname,
@@ -610,7 +686,9 @@ public sealed class SandboxRuntime : IPodRuntime
         };
         psi.Environment.Clear();
         psi.Environment["PATH"] = DefaultPath;
-        foreach (var (k, v) in environment)
+        // The container's own environment (the image's PATH: busybox applets come first in a busybox image), then
+        // what the caller adds, as a CRI exec runs with the container's process environment.
+        foreach (var (k, v) in container.Environment.Concat(environment))
         {
             psi.Environment[k] = v;
         }
@@ -647,6 +725,61 @@ public sealed class SandboxRuntime : IPodRuntime
         }
 
         return new ExecResult(process.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false), timedOut);
+    }
+
+    public Task<IExecSession> StartExecAsync(ContainerProcess container, IReadOnlyList<string> command, bool stdin, bool tty,
+        CancellationToken cancellationToken)
+    {
+        if (container.Exited.IsCompleted || container.Pid1 == 0)
+        {
+            throw new InvalidOperationException($"container \"{container.ContainerName}\" is not running");
+        }
+
+        // nsenter joins the container's namespaces (runtime-probe.md §7) and forks into its PID namespace; coreutils
+        // env (by path: a busybox image's PATH finds one without --chdir) then moves to the container's working
+        // directory, since nsenter's own --wd would resolve the path on the host.
+        var argv = new List<string> { "nsenter", "-t", container.Pid1.ToString(CultureInfo.InvariantCulture), "-m", "-u", "-i", "-n", "-p" };
+        if (container.RunAsUser is { } uid)
+        {
+            argv.AddRange(["-S", uid.ToString(CultureInfo.InvariantCulture), "-G", (container.RunAsGroup ?? uid).ToString(CultureInfo.InvariantCulture)]);
+        }
+
+        argv.AddRange(["--", "/usr/bin/env", $"--chdir={container.WorkingDir}", "--"]);
+        argv.AddRange(command);
+        var env = container.Environment.ToList();
+        if (tty && !env.Any(e => e.Key == "TERM"))
+        {
+            // containerd's CRI sets TERM for a TTY exec.
+            env.Add(new("TERM", "xterm"));
+        }
+
+        if (tty)
+        {
+            return Task.FromResult<IExecSession>(PtyExecSession.Start("nsenter", argv, env, 0, 0,
+                $"/proc/{container.Pid1.ToString(CultureInfo.InvariantCulture)}/root/dev"));
+        }
+
+        var psi = new ProcessStartInfo("nsenter")
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        psi.Environment.Clear();
+        foreach (var (k, v) in env)
+        {
+            psi.Environment[k] = v;
+        }
+
+        foreach (var a in argv.Skip(1))
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var process = Process.Start(psi) ?? throw new IOException("could not start nsenter");
+        return Task.FromResult<IExecSession>(new PipeExecSession(process, stdin));
     }
 
     public Task<Socket> ConnectAsync(PodSandbox sandbox, int port, CancellationToken cancellationToken) =>
@@ -704,6 +837,25 @@ public sealed class SandboxRuntime : IPodRuntime
         }
 
         Directory.Delete(dir, recursive: true);
+    }
+
+    /// <summary>
+    /// Unmounts and removes every pod directory of the state directory: at startup nothing in it belongs to a live
+    /// sandbox (one runtime per state directory; the data dir lock guarantees it for `berth serve`).
+    /// </summary>
+    private static void RemoveStalePods(string stateDirectory)
+    {
+        var pods = Path.Combine(stateDirectory, "pods");
+        foreach (var dir in Directory.EnumerateDirectories(pods))
+        {
+            var merged = Path.Combine(dir, "rootfs", "merged");
+            if (IsMounted(merged) && LinuxNative.umount2(merged, LinuxNative.MntDetach) != 0 && IsMounted(merged))
+            {
+                LinuxNative.ThrowLastError($"umount {merged}");
+            }
+
+            DeleteTree(dir);
+        }
     }
 
     private static bool IsMounted(string path)

@@ -73,11 +73,22 @@ internal static class VolumeMountResolver
                 CheckInside(source, volumeReal, subPath, field);
             }
 
-            binds.Add(new VolumeBind(source, normalized, mount.ReadOnlyProperty == true));
+            binds.Add(new VolumeBind(source, normalized, mount.ReadOnlyProperty == true || AlwaysReadOnly(sandbox, mount.Name!)));
         }
 
         // Parents before children, so a nested mountPath is not hidden by its parent's bind (stable for equal depth).
         return [.. binds.OrderBy(b => b.Destination.Count(c => c == '/'))];
+    }
+
+    /// <summary>
+    /// kubelet mounts configMap, secret, downwardAPI and projected volumes read-only whatever the mount says, and a
+    /// persistentVolumeClaim source with readOnly: true as well.
+    /// </summary>
+    private static bool AlwaysReadOnly(PodSandbox sandbox, string volumeName)
+    {
+        var volume = sandbox.Pod.Spec.Volumes?.FirstOrDefault(v => v.Name == volumeName);
+        return volume is not null && (volume.ConfigMap is not null || volume.Secret is not null || volume.DownwardAPI is not null
+            || volume.Projected is not null || volume.PersistentVolumeClaim?.ReadOnlyProperty == true);
     }
 
     private static void CheckInside(string source, string volumeReal, string subPath, string field)

@@ -1,0 +1,68 @@
+using Berth.ApiServer;
+using Berth.ApiServer.Client;
+using Berth.Node.Agent;
+using Berth.Node.Runtime;
+
+namespace Berth.Cli;
+
+/// <summary>
+/// The real node beside an API server: the sandbox runtime under DATA/node (pods cannot see the data dir: it holds
+/// the token, the CA key and other pods' volumes) and the node agent, plugged in as the server's pods/log (and exec,
+/// attach, portforward) backend. `berth serve`, the E2E tests and the pod benchmark compose it the same way.
+/// </summary>
+internal sealed class SandboxNode : IAsyncDisposable
+{
+    private readonly BerthServer _server;
+
+    private SandboxNode(BerthServer server, SandboxRuntime runtime, NodeAgent agent)
+    {
+        _server = server;
+        Runtime = runtime;
+        Agent = agent;
+    }
+
+    public SandboxRuntime Runtime { get; }
+
+    public NodeAgent Agent { get; }
+
+    public static async Task<SandboxNode> StartAsync(BerthServer server, string dataDir, CancellationToken cancellationToken,
+        string? podCidr = null, Action<string>? log = null)
+    {
+        var data = Path.GetFullPath(dataDir);
+        var nodeDir = Path.Combine(data, "node");
+        var options = new SandboxRuntimeOptions { StateDirectory = nodeDir, HiddenPaths = [data] };
+        var runtime = await SandboxRuntime.CreateAsync(podCidr is null ? options : options with { PodCidr = podCidr }, cancellationToken)
+            .ConfigureAwait(false);
+        var agent = new NodeAgent(InProcessApiClient.For(server, "kubelet"), runtime, new NodeAgentOptions
+        {
+            VolumeDirectory = Path.Combine(nodeDir, "volumes"),
+            DataDir = data,
+            Log = log,
+        });
+        try
+        {
+            await agent.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await agent.DisposeAsync().ConfigureAwait(false);
+            await runtime.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        server.PodStreaming = agent;
+        return new SandboxNode(server, runtime, agent);
+    }
+
+    /// <summary>Stops every pod, then removes the pod network; what is left of the node is nothing.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (ReferenceEquals(_server.PodStreaming, Agent))
+        {
+            _server.PodStreaming = null;
+        }
+
+        await Agent.DisposeAsync().ConfigureAwait(false);
+        await Runtime.DisposeAsync().ConfigureAwait(false);
+    }
+}
