@@ -55,6 +55,9 @@ public sealed class BerthServer : IAsyncDisposable
 
     internal ObjectRegistry Registry { get; }
 
+    /// <summary>The range Service cluster IPs come from (the node's service proxy routes it).</summary>
+    public string ServiceCidr => Registry.ClusterIps.Cidr;
+
     /// <summary>
     /// Serves pods/log, exec, attach and portforward (the node agent sets it once it runs; it may be replaced or
     /// cleared at any time). While null, those subresources answer 503 "the node agent is not running".

@@ -10,7 +10,7 @@ namespace Berth.Node.Dns;
 /// the cluster DNS address inside the hub namespace and the nftables service proxy there, both fed by one set of
 /// informers over Services, EndpointSlices and Pods. Disposing stops both and removes the proxy's rules.
 /// </summary>
-internal sealed class ClusterNetworking : IAsyncDisposable
+public sealed class ClusterNetworking : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop;
     private readonly InformerFactory _informers;
@@ -25,14 +25,19 @@ internal sealed class ClusterNetworking : IAsyncDisposable
         Proxy = proxy;
     }
 
-    public ClusterDnsIndex Index { get; }
+    internal ClusterDnsIndex Index { get; }
 
-    public ClusterDnsServer Dns { get; }
+    internal ClusterDnsServer Dns { get; }
 
-    public ServiceProxy Proxy { get; }
+    internal ServiceProxy Proxy { get; }
+
+    /// <summary>Starts both in the runtime's hub namespace; names outside the cluster go to the host's resolvers.</summary>
+    public static Task<ClusterNetworking> StartAsync(IApiClient client, SandboxRuntime runtime, string serviceCidr, string zone,
+        CancellationToken cancellationToken = default) =>
+        StartAsync(client, runtime.Hub, serviceCidr, zone, null, cancellationToken);
 
     /// <param name="forwarder">Where names outside the cluster go; null reads the host's /etc/resolv.conf.</param>
-    public static async Task<ClusterNetworking> StartAsync(IApiClient client, HubNetwork hub, string serviceCidr = ServiceProxy.DefaultServiceCidr,
+    internal static async Task<ClusterNetworking> StartAsync(IApiClient client, HubNetwork hub, string serviceCidr = ServiceProxy.DefaultServiceCidr,
         string zone = "cluster.local", IDnsForwarder? forwarder = null, CancellationToken cancellationToken = default)
     {
         var stop = new CancellationTokenSource();
