@@ -4,6 +4,7 @@ using Berth.ApiServer.Http;
 using Berth.ApiServer.OpenApi;
 using Berth.ApiServer.Registry;
 using Berth.ApiServer.Serving;
+using Berth.ApiServer.Streaming;
 using Berth.Core.Streaming;
 using Berth.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -24,16 +25,15 @@ public sealed class BerthServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly IStore _store;
+    private readonly PodStreamingSlot _podStreaming;
     private int _stopped;
 
-    private readonly PodStreamingSlot _podStreaming;
-
-    private BerthServer(WebApplication app, IStore store, ObjectRegistry registry, Uri url, string kubeconfigPath, string token, string caPem,
-        PodStreamingSlot podStreaming)
+    private BerthServer(WebApplication app, IStore store, ObjectRegistry registry, PodStreamingSlot podStreaming, Uri url, string kubeconfigPath,
+        string token, string caPem)
     {
         _app = app;
-        _podStreaming = podStreaming;
         _store = store;
+        _podStreaming = podStreaming;
         Registry = registry;
         Url = url;
         KubeconfigPath = kubeconfigPath;
@@ -56,8 +56,8 @@ public sealed class BerthServer : IAsyncDisposable
     internal ObjectRegistry Registry { get; }
 
     /// <summary>
-    /// The node agent that serves pods/log (and exec, attach, portforward) for the pods it runs; null answers 503
-    /// "the node agent is not running". Set once the agent has started.
+    /// Serves pods/log, exec, attach and portforward (the node agent sets it once it runs; it may be replaced or
+    /// cleared at any time). While null, those subresources answer 503 "the node agent is not running".
     /// </summary>
     public IPodStreamingBackend? PodStreaming
     {
@@ -103,11 +103,13 @@ public sealed class BerthServer : IAsyncDisposable
             options.ConfigureServices?.Invoke(builder.Services);
 
             var app = builder.Build();
+            // exec and attach from kubectl 1.30+ (v5.channel.k8s.io) and port-forward tunnelling SPDY arrive as WebSockets.
+            app.UseWebSockets();
+            var podStreaming = new PodStreamingSlot { Backend = options.PodStreaming };
             var openApi = new OpenApiDocuments(Core.ResourceCatalog.All, ApiHandler.OpenApiVersion);
-            var podStreaming = new PodStreamingSlot();
+            var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Berth.ApiServer");
             var handler = new ApiHandler(credentials.Token, new DiscoveryDocuments(), openApi,
-                new ResourceEndpoints(registry, options.PodSubresourceHandler, podStreaming),
-                app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Berth.ApiServer"));
+                new ResourceEndpoints(registry, new PodStreamingEndpoints(registry, podStreaming, logger)), logger);
             app.Run(handler.HandleAsync);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
@@ -131,7 +133,7 @@ public sealed class BerthServer : IAsyncDisposable
                 KubeconfigFile.Write(kubeconfig, url.ToString().TrimEnd('/'), credentials.CaPem, credentials.Token);
             }
 
-            return new BerthServer(app, store, registry, url, kubeconfig, credentials.Token, credentials.CaPem, podStreaming);
+            return new BerthServer(app, store, registry, podStreaming, url, kubeconfig, credentials.Token, credentials.CaPem);
         }
         catch
         {

@@ -1,6 +1,6 @@
 using System.Net;
+using Berth.Core.Streaming;
 using Berth.Storage;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Berth.ApiServer;
@@ -28,8 +28,11 @@ public sealed class BerthServerOptions
     /// </summary>
     public bool GarbageCollectorEnabled { get; init; }
 
-    /// <summary>Serves pods/log, exec, attach and portforward (ns, pod, subresource); null answers 503.</summary>
-    public Func<HttpContext, string, string, string, Task>? PodSubresourceHandler { get; init; }
+    /// <summary>
+    /// The pod streaming backend to start with (tests); the node agent normally sets <see cref="BerthServer.PodStreaming"/>
+    /// once it runs. Null answers 503 until then.
+    /// </summary>
+    public IPodStreamingBackend? PodStreaming { get; init; }
 
     /// <summary>Extra services, for example hosted controllers, registered beside the API server.</summary>
     public Action<IServiceCollection>? ConfigureServices { get; init; }

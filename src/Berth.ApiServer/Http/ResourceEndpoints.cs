@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Berth.ApiServer.Registry;
+using Berth.ApiServer.Streaming;
 using Berth.ApiServer.Tables;
 using Berth.ApiServer.Watch;
 using Berth.Core;
@@ -18,21 +19,18 @@ namespace Berth.ApiServer.Http;
 
 /// <summary>
 /// The REST verbs over one resource path (upstream's endpoints/handlers): get, list, watch, create, update,
-/// patch, delete, deletecollection, and the subresources status, scale and eviction. Node-agent subresources
-/// (log, exec, attach, portforward) go to the node agent's handler (<see cref="BerthServerOptions.PodSubresourceHandler"/>).
+/// patch, delete, deletecollection, and the subresources status, scale and eviction. The node agent's subresources
+/// (log, exec, attach, portforward) go to <see cref="PodStreamingEndpoints"/>.
 /// </summary>
 internal sealed class ResourceEndpoints
 {
     private readonly ObjectRegistry _registry;
-    private readonly Func<HttpContext, string, string, string, Task>? _podSubresources;
-    private readonly PodStreamingSlot _streaming;
+    private readonly PodStreamingEndpoints _podSubresources;
 
-    public ResourceEndpoints(ObjectRegistry registry, Func<HttpContext, string, string, string, Task>? podSubresources,
-        PodStreamingSlot? streaming = null)
+    public ResourceEndpoints(ObjectRegistry registry, PodStreamingEndpoints podSubresources)
     {
         _registry = registry;
         _podSubresources = podSubresources;
-        _streaming = streaming ?? new PodStreamingSlot();
     }
 
     public async Task HandleAsync(HttpContext context, RequestInfo info)
@@ -67,7 +65,7 @@ internal sealed class ResourceEndpoints
                 throw Errors.MethodNotSupported(resource, VerbFor(method, name, sub2));
             }
 
-            await ServePodSubresourceAsync(context, ns!, name!, sub2).ConfigureAwait(false);
+            await _podSubresources.HandleAsync(context, ns!, name!, sub2).ConfigureAwait(false);
             return;
         }
 
@@ -139,23 +137,6 @@ internal sealed class ResourceEndpoints
         "DELETE" => name is null ? "deletecollection" : "delete",
         _ => method,
     };
-
-    private async Task ServePodSubresourceAsync(HttpContext context, string ns, string name, string subresource)
-    {
-        if (subresource == "log" && _streaming.Backend is { } backend)
-        {
-            await PodLogEndpoint.ServeAsync(context, _registry, backend, ns, name).ConfigureAwait(false);
-            return;
-        }
-
-        if (_podSubresources is null)
-        {
-            // The seam the node agent fills; until it runs, a Status kubectl prints.
-            throw Errors.ServiceUnavailable("the node agent is not running");
-        }
-
-        await _podSubresources(context, ns, name, subresource).ConfigureAwait(false);
-    }
 
     private async Task ListAsync(HttpContext context, ResourceDescriptor resource, string? ns, QueryOptions query)
     {
