@@ -104,21 +104,29 @@ public sealed class SandboxE2ETests(SandboxServerFixture fixture) : IClassFixtur
         var (kubectl, ns) = await SetUpAsync("seed004");
         (await kubectl.RunAsync("apply -f -", ScratchAndData(ns))).ShouldSucceed();
         await WaitReadyAsync(kubectl, ns, "demo-0");
-        var first = await UntilAsync(kubectl, $"logs demo-0 -n {ns}", s => s.Contains("/data:", StringComparison.Ordinal));
+        // The seed's steps: write test.txt with kubectl exec, see it, delete the pod, look again.
+        (await kubectl.RunAsync($"exec demo-0 -n {ns} -- sh -c 'echo 456 > /scratch/exec.txt && echo 456 > /data/exec.txt'")).ShouldSucceed();
+        var listed = (await kubectl.RunAsync($"exec demo-0 -n {ns} -- ls -la /scratch/")).ShouldSucceed().Stdout;
         var uid = await UidAsync(kubectl, ns, "demo-0");
 
         (await kubectl.RunAsync($"delete pod demo-0 -n {ns}", timeoutSeconds: 90)).ShouldSucceed();
         await UntilAsync(kubectl, $"get pod demo-0 -n {ns} -o jsonpath={{.metadata.uid}}", s => s.Length > 0 && s != uid);
         await WaitReadyAsync(kubectl, ns, "demo-0");
+        var gone = await kubectl.RunAsync($"exec demo-0 -n {ns} -- cat /scratch/exec.txt");
+        var kept = (await kubectl.RunAsync($"exec demo-0 -n {ns} -- cat /data/exec.txt")).ShouldSucceed().Stdout;
         var second = await UntilAsync(kubectl, $"logs demo-0 -n {ns}", s => s.Contains("/data:", StringComparison.Ordinal));
 
-        Assert.Contains("/scratch: created", first, StringComparison.Ordinal);
-        Assert.Contains("/data: created", first, StringComparison.Ordinal);
+        Assert.Contains("exec.txt", listed, StringComparison.Ordinal);
+        Assert.Equal(1, gone.ExitCode);
+        Assert.Contains("cat: can't open '/scratch/exec.txt': No such file or directory", gone.Stderr, StringComparison.Ordinal);
+        Assert.Contains("command terminated with exit code 1", gone.Stderr, StringComparison.Ordinal);
+        Assert.Equal("456\n", kept);
+        // The container's own start-up check says the same: the emptyDir is new, the claim kept its file.
         Assert.Contains("/scratch: created", second, StringComparison.Ordinal);
         Assert.Contains("/data: found 123", second, StringComparison.Ordinal);
         // The claim's directory is a plain directory under DATA/volumes.
         var volume = (await kubectl.RunAsync($"get pvc data-demo-0 -n {ns} -o jsonpath={{.spec.volumeName}}")).ShouldSucceed().Stdout;
-        Assert.Equal("123\n", await File.ReadAllTextAsync(Path.Combine(fixture.Server.DataDir, "volumes", volume, "test.txt")));
+        Assert.Equal("456\n", await File.ReadAllTextAsync(Path.Combine(fixture.Server.DataDir, "volumes", volume, "exec.txt")));
     }
 
     private static string Postgres(string ns) => $$$"""
@@ -230,16 +238,19 @@ public sealed class SandboxE2ETests(SandboxServerFixture fixture) : IClassFixtur
 
         var logs = (await kubectl.RunAsync($"logs postgres-0 -n {ns}")).ShouldSucceed().Stdout;
         Assert.Contains("database system is ready to accept connections", logs, StringComparison.Ordinal);
-        var env = (await kubectl.RunAsync($"get pod postgres-1 -n {ns} -o jsonpath={{.status.podIP}}")).ShouldSucceed().Stdout;
+        var version = (await kubectl.RunAsync($"exec postgres-0 -n {ns} -- psql -U postgres -c \"SELECT version();\"")).ShouldSucceed().Stdout;
+        Assert.Contains("PostgreSQL 15", version, StringComparison.Ordinal);
+        var hostname = (await kubectl.RunAsync($"exec postgres-2 -n {ns} -- sh -c 'hostname; cat /etc/hostname; echo $POD_NAME'")).ShouldSucceed().Stdout;
+        Assert.Equal("postgres-2\npostgres-2\npostgres-2\n", hostname);
 
-        // Rows written over the pod network (psql from the hub namespace, with the Secret's password).
-        var psql = new[] { "env", "PGPASSWORD=s3cr3t-pw", "psql", "-h", env, "-U", "postgres", "-Atc" };
-        var write = await InHubAsync(fixture.Server, [.. psql, "CREATE TABLE visits (n int); INSERT INTO visits VALUES (42);"]);
-        Assert.True(write.Code == 0, write.Output);
+        // Rows written with kubectl exec (psql on the pod's own socket) ...
+        (await kubectl.RunAsync($"exec postgres-1 -n {ns} -- psql -U postgres -v ON_ERROR_STOP=1 -c \"CREATE TABLE visits (n int); INSERT INTO visits VALUES (42);\""))
+            .ShouldSucceed();
         var uid = await UidAsync(kubectl, ns, "postgres-1");
         (await kubectl.RunAsync($"delete pod postgres-1 -n {ns}", timeoutSeconds: 90)).ShouldSucceed();
         await UntilAsync(kubectl, $"get pod postgres-1 -n {ns} -o jsonpath={{.metadata.uid}}", s => s.Length > 0 && s != uid);
         await WaitReadyAsync(kubectl, ns, "postgres-1", seconds: 180);
+        // ... are there after the pod is re-created, read over the pod network with the Secret's password.
         var ip = (await kubectl.RunAsync($"get pod postgres-1 -n {ns} -o jsonpath={{.status.podIP}}")).ShouldSucceed().Stdout;
         var read = await InHubAsync(fixture.Server, ["env", "PGPASSWORD=s3cr3t-pw", "psql", "-h", ip, "-U", "postgres", "-Atc", "SELECT n FROM visits"]);
         Assert.True(read.Code == 0, read.Output);
@@ -284,6 +295,61 @@ public sealed class SandboxE2ETests(SandboxServerFixture fixture) : IClassFixtur
         Assert.Equal("hello from the claim\n", body);
         var log = await UntilAsync(kubectl, $"logs web-0 -n {ns}", s => s.Contains("GET / HTTP/1.1", StringComparison.Ordinal));
         Assert.Contains("kube-probe/", log, StringComparison.Ordinal);
+
+        // kubectl port-forward: loopback on this side, the pod's port on the other.
+        var port = FreePort();
+        var forward = kubectl.RunAsync($"port-forward pod/web-0 -n {ns} {port}:80", timeoutSeconds: 20);
+        string forwarded = "";
+        using (var http = new HttpClient())
+        {
+            for (var attempt = 0; attempt < 60 && forwarded.Length == 0; attempt++)
+            {
+                await Task.Delay(250);
+                try
+                {
+                    forwarded = await http.GetStringAsync($"http://127.0.0.1:{port}/");
+                }
+                catch (HttpRequestException)
+                {
+                }
+            }
+        }
+
+        var forwardLog = await forward;
+        Assert.Equal("hello from the claim\n", forwarded);
+        Assert.Contains($"Forwarding from 127.0.0.1:{port} -> 80", forwardLog.Stdout, StringComparison.Ordinal);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [Theory]
+    [InlineData("1.33")]
+    [InlineData("1.27")]
+    public async Task Exec_returns_the_commands_exit_code_and_run_with_stdin_attaches_until_the_pod_completes(string version)
+    {
+        var (_, ns) = await SetUpAsync("exec-" + version.Replace(".", "", StringComparison.Ordinal));
+        var kubectl = fixture.Kubectl(version);
+        (await kubectl.RunAsync($"run sleeper -n {ns} --image=busybox:1.36 --command -- sleep 3600")).ShouldSucceed();
+        await WaitReadyAsync(kubectl, ns, "sleeper");
+
+        var failing = await kubectl.RunAsync($"exec sleeper -n {ns} -- sh -c 'echo out; echo err >&2; exit 3'");
+        var input = await kubectl.RunAsync($"exec -i sleeper -n {ns} -- sh -c 'read line; echo \"got $line\"'", stdin: "hello\n");
+        var run = await kubectl.RunAsync($"run once -n {ns} --image=busybox:1.36 --restart=Never --rm -i -- sh -c 'read line; echo \"attached: $line\"'",
+            stdin: "hi\n", timeoutSeconds: 120);
+
+        Assert.Equal(3, failing.ExitCode);
+        Assert.Equal("out\n", failing.Stdout);
+        Assert.Contains("err", failing.Stderr, StringComparison.Ordinal);
+        Assert.Contains("command terminated with exit code 3", failing.Stderr, StringComparison.Ordinal);
+        Assert.Equal("got hello\n", input.ShouldSucceed().Stdout);
+        run.ShouldSucceed();
+        Assert.Contains("attached: hi", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("pod \"once\" deleted", run.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]
