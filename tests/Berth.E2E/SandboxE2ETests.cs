@@ -606,6 +606,67 @@ public sealed class SandboxE2ETests(SandboxServerFixture fixture) : IClassFixtur
         }
     }
 
+    [Fact]
+    public async Task After_a_crash_the_next_start_removes_what_the_crashed_run_left_and_runs_the_pods_again()
+    {
+        Assert.SkipUnless(SandboxServerFixture.IsRoot, "the sandbox runtime needs root");
+        var server = await BerthServeProcess.StartAsync(runtime: "sandbox");
+        var dataDir = server.DataDir;
+        var cache = Directory.CreateTempSubdirectory("berth-kubectl-cache-").FullName;
+        BerthServeProcess? second = null;
+        try
+        {
+            var kubectl = new Kubectl("1.33", server.Kubeconfig, cache);
+            (await kubectl.RunAsync("apply -f -", Manifests.Namespace("crash"))).ShouldSucceed();
+            (await kubectl.RunAsync("apply -f -", ScratchAndData("crash"))).ShouldSucceed();
+            await WaitReadyAsync(kubectl, "crash", "demo-0");
+            var runId = Path.GetFileName(Directory.EnumerateFiles("/run/berth/runs")
+                .First(f => File.ReadAllText(f).Split(' ')[0] == server.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            // The pod (same UID) gets its sandbox at the same path again: a marker in the old sandbox directory tells
+            // the old one from the new.
+            var podMounts = Mounts().Where(m => m.StartsWith(dataDir + "/node/pods/", StringComparison.Ordinal)).ToList();
+            var sandboxDir = Assert.Single(Directory.GetDirectories(Path.Combine(dataDir, "node", "pods")));
+            await File.WriteAllTextAsync(Path.Combine(sandboxDir, "from-the-crashed-run"), "stale");
+
+            await server.CrashAsync();
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (ProcessesMentioning(dataDir).Count > 0 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+
+            // The pods died with serve; the overlay roots and the run's namespaces are what a crash leaves.
+            Assert.Empty(ProcessesMentioning(dataDir));
+            Assert.NotEmpty(podMounts);
+            Assert.All(podMounts, m => Assert.Contains(m, Mounts()));
+
+            second = await BerthServeProcess.StartAsync(runtime: "sandbox", dataDir: dataDir);
+            kubectl = new Kubectl("1.33", second.Kubeconfig, cache);
+            await UntilAsync(kubectl, "logs demo-0 -n crash", s => s.Contains("/data: found 123", StringComparison.Ordinal), seconds: 120);
+
+            // One overlay root per pod path: the stale one was unmounted, not stacked under the new one.
+            Assert.Single(Mounts(), m => m.StartsWith(dataDir + "/node/pods/", StringComparison.Ordinal));
+            Assert.False(File.Exists(Path.Combine(sandboxDir, "from-the-crashed-run")));
+            Assert.Empty(Directory.Exists("/run/netns") ? Directory.EnumerateFiles("/run/netns", $"berth-{runId}-*") : []);
+            Assert.False(File.Exists(Path.Combine("/run/berth/runs", runId)));
+            Assert.Equal(0, await second.StopAsync(TimeSpan.FromSeconds(60)));
+            Assert.DoesNotContain(Mounts(), m => m.StartsWith(dataDir + "/", StringComparison.Ordinal));
+        }
+        finally
+        {
+            if (second is not null)
+            {
+                await second.DisposeAsync();
+            }
+            else
+            {
+                await server.DisposeAsync();
+            }
+
+            Directory.Delete(cache, recursive: true);
+        }
+    }
+
     private static List<string> Mounts() => [.. File.ReadLines("/proc/self/mounts").Select(l => l.Split(' ')[1])];
 
     /// <summary>Every process whose command line names the data dir (bwrap, payloads started from it).</summary>
