@@ -240,9 +240,11 @@ internal sealed class SpdyConnection : IAsyncDisposable
             }
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or EndOfStreamException
-            or System.Net.WebSockets.WebSocketException)
+            or System.Net.WebSockets.WebSocketException
+            || (e is InvalidOperationException && Volatile.Read(ref _disposed) == 1))
         {
-            // The connection ended.
+            // The connection ended. While disposing, InvalidOperationException too: disposing a pipe-backed transport
+            // (Kestrel's upgraded connection) completes its reader, and a read already in flight reports it that way.
         }
         finally
         {
