@@ -11,7 +11,7 @@ namespace Berth.Cli;
 internal static class DownCommand
 {
     /// <summary>Files only a Berth data dir has; --purge refuses a directory with none of them.</summary>
-    private static readonly string[] Markers = ["token", "ca.crt", "kubeconfig", "berth.pid", "berth.log"];
+    private static readonly string[] Markers = ["token", "ca.crt", "kubeconfig", "berth.pid", "berth.log", "berth.db", "volumes", "node"];
 
     public static Command Create()
     {
@@ -70,7 +70,7 @@ internal static class DownCommand
 
         if (purge && Directory.Exists(files.DataDir))
         {
-            if (!Markers.Any(m => File.Exists(Path.Combine(files.DataDir, m))))
+            if (!Markers.Any(m => Path.Exists(Path.Combine(files.DataDir, m))))
             {
                 await Console.Error.WriteLineAsync(
                     $"berth down: not purging {files.DataDir}: it has none of {string.Join(", ", Markers)}, so it does not look like a Berth data dir")
@@ -78,10 +78,74 @@ internal static class DownCommand
                 return 1;
             }
 
-            Directory.Delete(files.DataDir, recursive: true);
+            // A pod whose teardown did not finish leaves its overlay root (or a volume) mounted under the data dir;
+            // deleting through a mount would fail half-way (EBUSY) or reach into what is mounted there.
+            var mounts = MountsUnder(files.DataDir);
+            foreach (var mount in mounts)
+            {
+                _ = Berth.Node.Runtime.LinuxNative.umount2(mount, Berth.Node.Runtime.LinuxNative.MntDetach);
+            }
+
+            if (mounts.Count > 0)
+            {
+                Console.WriteLine($"Unmounted {mounts.Count} mount(s) left under {files.DataDir}: {string.Join(", ", mounts)}");
+            }
+
+            if (MountsUnder(files.DataDir) is { Count: > 0 } stuck)
+            {
+                await Console.Error.WriteLineAsync($"berth down: not purging {files.DataDir}: still mounted: {string.Join(", ", stuck)}")
+                    .ConfigureAwait(false);
+                return 1;
+            }
+
+            try
+            {
+                Directory.Delete(files.DataDir, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                await Console.Error.WriteLineAsync($"berth down: could not remove all of {files.DataDir}: {e.Message}").ConfigureAwait(false);
+                return 1;
+            }
+
             Console.WriteLine($"Removed {files.DataDir}.");
         }
 
         return 0;
+    }
+
+    /// <summary>Mount points at or below <paramref name="dir"/> (from /proc/self/mountinfo), deepest first.</summary>
+    internal static List<string> MountsUnder(string dir)
+    {
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir));
+        var result = new List<string>();
+        string[] lines;
+        try
+        {
+            lines = File.ReadAllLines("/proc/self/mountinfo");
+        }
+        catch (IOException)
+        {
+            return result;
+        }
+
+        foreach (var line in lines)
+        {
+            var fields = line.Split(' ');
+            if (fields.Length < 5)
+            {
+                continue;
+            }
+
+            // The kernel escapes space, tab, newline and backslash in paths as octal (\040 ...).
+            var point = System.Text.RegularExpressions.Regex.Replace(fields[4], @"\\([0-7]{3})",
+                m => ((char)Convert.ToInt32(m.Groups[1].Value, 8)).ToString());
+            if (point == root || point.StartsWith(root + "/", StringComparison.Ordinal))
+            {
+                result.Add(point);
+            }
+        }
+
+        return [.. result.Distinct(StringComparer.Ordinal).OrderByDescending(p => p.Length)];
     }
 }
