@@ -14,6 +14,7 @@ internal static class Program
         ["sts"] = StsBenchmarks.RunAsync,
         ["pod"] = PodBenchmarks.RunAsync,
         ["patch"] = PatchBenchmarks.RunAsync,
+        ["registry"] = RegistryBenchmarks.RunAsync,
     };
 
     private static async Task<int> Main(string[] args)

@@ -134,13 +134,14 @@ internal sealed class ObjectRegistry
         meta.Remove("selfLink");
         meta.Remove("resourceVersion");
 
-        var node = Admit(resource, body, old: null, subresource: null);
+        var model = AdmitModel(resource, body, old: null, subresource: null);
         if (ns is not null)
         {
             await CheckNamespaceAcceptsContentAsync(ns, cancellationToken).ConfigureAwait(false);
         }
 
-        var bytes = Serialize(node);
+        // Straight from the admitted model to the stored bytes: nothing after admission needs the JSON tree.
+        var bytes = ModelCodec.EncodeBytes(resource, model);
         var key = resource.Key(ns, name);
         if (options.DryRun)
         {
@@ -476,6 +477,18 @@ internal sealed class ObjectRegistry
     /// </summary>
     private static JsonObject Admit(ResourceDescriptor resource, JsonObject node, JsonObject? old, string? subresource)
     {
+        var encoded = ModelCodec.Encode(resource, AdmitModel(resource, node, old, subresource));
+        encoded["apiVersion"] = resource.ApiVersion;
+        encoded["kind"] = resource.Kind;
+        return encoded;
+    }
+
+    /// <summary>
+    /// <see cref="Admit"/> up to the admitted model, for callers that want bytes rather than a tree. The model's type
+    /// meta is the resource's (the encoded object starts with apiVersion and kind, as the models declare them).
+    /// </summary>
+    private static object AdmitModel(ResourceDescriptor resource, JsonObject node, JsonObject? old, string? subresource)
+    {
         var model = ModelCodec.Decode(resource, node);
         ObjectDefaulter.Default(model);
         IReadOnlyList<FieldError> errors;
@@ -496,10 +509,13 @@ internal sealed class ObjectRegistry
             throw new ApiException(InvalidStatus.Create(resource.Kind, resource.Group, name, errors));
         }
 
-        var encoded = ModelCodec.Encode(resource, model);
-        encoded["apiVersion"] = resource.ApiVersion;
-        encoded["kind"] = resource.Kind;
-        return encoded;
+        if (model is k8s.IKubernetesObject typed)
+        {
+            typed.ApiVersion = resource.ApiVersion;
+            typed.Kind = resource.Kind;
+        }
+
+        return model;
     }
 
     private static void PrepareForCreate(ResourceDescriptor resource, JsonObject body)
@@ -579,6 +595,12 @@ internal sealed class ObjectRegistry
         {
             // upstream NamespaceLifecycle admission.
             throw Errors.NotFound(namespaces, ns);
+        }
+
+        // Every create in a namespace reads its namespace; parse it only when it can be terminating.
+        if (kv.Value.Value.Span.IndexOf("\"deletionTimestamp\""u8) < 0)
+        {
+            return;
         }
 
         using var doc = JsonDocument.Parse(kv.Value.Value);
