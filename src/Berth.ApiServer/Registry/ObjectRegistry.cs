@@ -5,7 +5,9 @@ using Berth.ApiServer.Admission;
 using Berth.ApiServer.Http;
 using Berth.Core;
 using Berth.Serialization;
+using Berth.Serialization.Patching.Apply;
 using Berth.Storage;
+using k8s.Models;
 
 namespace Berth.ApiServer.Registry;
 
@@ -134,7 +136,8 @@ internal sealed class ObjectRegistry
         meta.Remove("selfLink");
         meta.Remove("resourceVersion");
 
-        var model = AdmitModel(resource, body, old: null, subresource: null);
+        var model = AdmitModel(resource, body, old: null, subresource: null,
+            options.RecordManagedFields ? m => RecordCreate(resource, m, options.FieldManager ?? "") : null);
         if (ns is not null)
         {
             await CheckNamespaceAcceptsContentAsync(ns, cancellationToken).ConfigureAwait(false);
@@ -208,6 +211,14 @@ internal sealed class ObjectRegistry
             }
 
             var final = PrepareForUpdate(resource, currentNode, desired, subresource);
+            if (options.RecordManagedFields)
+            {
+                // upstream's update and patch handlers run the field manager on every write; the live object's
+                // resourceVersion is not part of either tree, so equal objects still compare equal below.
+                ServerSideApply.RecordUpdateInPlace(currentNode, final, options.FieldManager ?? "", resource.ModelType,
+                    _time.GetUtcNow().UtcDateTime, subresource ?? options.ManagedFieldsSubresource);
+            }
+
             if (JsonNode.DeepEquals(final, currentNode))
             {
                 // upstream skips a write that changes nothing: same object, same resourceVersion.
@@ -487,10 +498,12 @@ internal sealed class ObjectRegistry
     /// <see cref="Admit"/> up to the admitted model, for callers that want bytes rather than a tree. The model's type
     /// meta is the resource's (the encoded object starts with apiVersion and kind, as the models declare them).
     /// </summary>
-    private static object AdmitModel(ResourceDescriptor resource, JsonObject node, JsonObject? old, string? subresource)
+    private static object AdmitModel(ResourceDescriptor resource, JsonObject node, JsonObject? old, string? subresource,
+        Action<object>? defaulted = null)
     {
         var model = ModelCodec.Decode(resource, node);
         ObjectDefaulter.Default(model);
+        defaulted?.Invoke(model);
         IReadOnlyList<FieldError> errors;
         if (old is null)
         {
@@ -516,6 +529,24 @@ internal sealed class ObjectRegistry
         }
 
         return model;
+    }
+
+    /// <summary>
+    /// upstream's create handler: the field manager records the decoded, defaulted object before the create-time
+    /// admission plugins run, so the creator owns what it sent plus the defaults (a pod's dnsPolicy, restartPolicy,
+    /// its containers' imagePullPolicy...) but not what admission adds (serviceAccountName, tolerations, priority).
+    /// </summary>
+    private void RecordCreate(ResourceDescriptor resource, object model, string manager)
+    {
+        if (model is not IMetadata<V1ObjectMeta> { Metadata: { } meta })
+        {
+            return;
+        }
+
+        var tree = ModelCodec.Encode(resource, model);
+        tree["apiVersion"] = resource.ApiVersion;
+        tree["kind"] = resource.Kind;
+        meta.ManagedFields = ServerSideApply.RecordUpdateEntries(null, tree, manager, resource.ModelType, _time.GetUtcNow().UtcDateTime);
     }
 
     private static void PrepareForCreate(ResourceDescriptor resource, JsonObject body)
