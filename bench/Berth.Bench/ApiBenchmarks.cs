@@ -20,44 +20,91 @@ internal static class ApiBenchmarks
     public static async Task RunAsync(string[] args)
     {
         _ = args;
-        var readyTimes = new List<double>();
-        for (var i = 0; i < 3; i++)
+        // BERTH_BENCH_ONLY=ready,rss,get,create,table narrows the run while iterating on one figure.
+        var only = (Environment.GetEnvironmentVariable("BERTH_BENCH_ONLY") ?? string.Empty)
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        bool Wanted(string figure) => only.Length == 0 || only.Contains(figure);
+        await Console.Error.WriteLineAsync("api: measuring " + ServeProcess.Describe());
+
+        if (Wanted("ready"))
         {
-            await using var probe = await ServeProcess.StartAsync();
-            readyTimes.Add(probe.ReadyMs);
+            var readyTimes = new List<double>();
+            var readyCpu = new List<double>();
+            for (var i = 0; i < 3; i++)
+            {
+                await using var probe = await ServeProcess.StartAsync();
+                readyTimes.Add(probe.ReadyMs);
+                readyCpu.Add(probe.ReadyCpuMs);
+            }
+
+            Report("serve_ready_ms", Median(readyTimes), "ms");
+            // The server's own CPU time (user + system) at that moment: steadier than wall time on a shared machine.
+            Report("serve_ready_cpu_ms", Median(readyCpu), "ms");
         }
 
-        Report("serve_ready_ms", Median(readyTimes), "ms");
+        if (!Wanted("rss") && !Wanted("get") && !Wanted("create") && !Wanted("table"))
+        {
+            return;
+        }
 
         await using var server = await ServeProcess.StartAsync();
-        await Task.Delay(TimeSpan.FromSeconds(3));
-        Report("serve_idle_rss_mb", server.RssMegabytes(), "MB");
+        if (Wanted("rss"))
+        {
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            Report("serve_idle_rss_mb", server.StatusMegabytes("VmRSS"), "MB");
+            // Of that, the private anonymous part (GC heap, JIT'd code, stacks); the rest is mapped files (the
+            // runtime, the framework and our assemblies), shared with every other process that maps them.
+            Report("serve_idle_rss_anon_mb", server.StatusMegabytes("RssAnon") + server.StatusMegabytes("RssShmem"), "MB");
+        }
 
         using var client = server.CreateClient();
-        await CreateNamespaceAsync(client, "bench");
-        var cm = """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"target","namespace":"bench"},"data":{"k":"v"}}""";
-        (await client.PostAsync("/api/v1/namespaces/bench/configmaps", Json(cm))).EnsureSuccessStatusCode();
-
-        // Warm-up, then the measured GET run.
-        await RunWorkersAsync(TimeSpan.FromSeconds(2), _ => GetAsync(client, "/api/v1/namespaces/bench/configmaps/target"));
-        var gets = await RunWorkersAsync(Duration, _ => GetAsync(client, "/api/v1/namespaces/bench/configmaps/target"));
-        Report("api_get_ops_per_s", gets.Count / Duration.TotalSeconds, "ops/s");
-        Report("api_get_p99_ms", Percentile(gets, 0.99), "ms");
-
-        await CreateNamespaceAsync(client, "pods");
-        var next = 0;
-        var creates = await RunWorkersAsync(Duration, async _ =>
+        if (Wanted("get"))
         {
-            var n = Interlocked.Increment(ref next);
-            var pod = "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"pod-" + n.ToString(CultureInfo.InvariantCulture)
-                + "\",\"labels\":{\"app\":\"bench\"}},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"nginx:1.25\"}]}}";
-            using var response = await client.PostAsync("/api/v1/namespaces/pods/pods", Json(pod));
-            if (response.StatusCode != HttpStatusCode.Created)
+            await CreateNamespaceAsync(client, "bench");
+            var cm = """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"target","namespace":"bench"},"data":{"k":"v"}}""";
+            (await client.PostAsync("/api/v1/namespaces/bench/configmaps", Json(cm))).EnsureSuccessStatusCode();
+
+            // Warm-up, then the measured GET run.
+            await RunWorkersAsync(TimeSpan.FromSeconds(2), _ => GetAsync(client, "/api/v1/namespaces/bench/configmaps/target"));
+            var cpuBefore = server.CpuMilliseconds();
+            var gets = await RunWorkersAsync(Duration, _ => GetAsync(client, "/api/v1/namespaces/bench/configmaps/target"));
+            var cpu = server.CpuMilliseconds() - cpuBefore;
+            Report("api_get_ops_per_s", gets.Count / Duration.TotalSeconds, "ops/s");
+            Report("api_get_p99_ms", Percentile(gets, 0.99), "ms");
+            Report("api_get_server_cpu_us_per_op", cpu * 1000 / gets.Count, "us");
+        }
+
+        if (Wanted("create"))
+        {
+            await CreateNamespaceAsync(client, "pods");
+            var next = 0;
+            Func<int, Task> create = async _ =>
             {
-                throw new InvalidOperationException($"create failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-            }
-        });
-        Report("api_create_ops_per_s", creates.Count / Duration.TotalSeconds, "ops/s");
+                var n = Interlocked.Increment(ref next);
+                var pod = "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"pod-" + n.ToString(CultureInfo.InvariantCulture)
+                    + "\",\"labels\":{\"app\":\"bench\"}},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"nginx:1.25\"}]}}";
+                using var response = await client.PostAsync("/api/v1/namespaces/pods/pods", Json(pod));
+                if (response.StatusCode != HttpStatusCode.Created)
+                {
+                    throw new InvalidOperationException($"create failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                }
+            };
+
+            // A short warm-up (JIT, first pages of the database), then the measured run.
+            await RunWorkersAsync(TimeSpan.FromSeconds(1), create);
+            var cpuBefore = server.CpuMilliseconds();
+            var creates = await RunWorkersAsync(Duration, create);
+            var cpu = server.CpuMilliseconds() - cpuBefore;
+            Report("api_create_ops_per_s", creates.Count / Duration.TotalSeconds, "ops/s");
+            // Server CPU per create, controllers' reactions included (the scheduler binds, the simulated node
+            // starts each pod): the figure that does not depend on how much of a shared machine the run got.
+            Report("api_create_server_cpu_us_per_op", cpu * 1000 / creates.Count, "us");
+        }
+
+        if (!Wanted("table"))
+        {
+            return;
+        }
 
         // Exactly 5,000 pods in their own namespace for the table.
         await CreateNamespaceAsync(client, "table");
@@ -159,17 +206,20 @@ internal static class ApiBenchmarks
         private readonly Process _process;
         private readonly string _dataDir;
 
-        private ServeProcess(Process process, string dataDir, int port, double readyMs)
+        private ServeProcess(Process process, string dataDir, int port, double readyMs, double readyCpuMs)
         {
             _process = process;
             _dataDir = dataDir;
             Port = port;
             ReadyMs = readyMs;
+            ReadyCpuMs = readyCpuMs;
         }
 
         public int Port { get; }
 
         public double ReadyMs { get; }
+
+        public double ReadyCpuMs { get; }
 
         public static async Task<ServeProcess> StartAsync()
         {
@@ -181,9 +231,9 @@ internal static class ApiBenchmarks
                 port = ((IPEndPoint)listener.LocalEndpoint).Port;
             }
 
-            var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-            foreach (var a in (string[])[Path.Combine(AppContext.BaseDirectory, "berth.dll"), "serve", "--store", "sqlite", "--data-dir", dataDir,
-                "--listen", $"127.0.0.1:{port}"])
+            var (fileName, prefix) = Command();
+            var start = new ProcessStartInfo(fileName) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+            foreach (var a in (string[])[.. prefix, "serve", "--store", "sqlite", "--data-dir", dataDir, "--listen", $"127.0.0.1:{port}"])
             {
                 start.ArgumentList.Add(a);
             }
@@ -225,19 +275,54 @@ internal static class ApiBenchmarks
             }
 
             var ready = watch.Elapsed.TotalMilliseconds;
+            var readyCpu = CpuMilliseconds(process.Id);
             while (!File.Exists(Path.Combine(dataDir, "kubeconfig")))
             {
                 await Task.Delay(5);
             }
 
-            return new ServeProcess(process, dataDir, port, ready);
+            return new ServeProcess(process, dataDir, port, ready, readyCpu);
         }
 
-        public double RssMegabytes()
+        /// <summary>
+        /// What users run: the binary <c>./berth</c> publishes (<c>artifacts/cli/berth</c>, which scripts/bench brings up
+        /// to date first), or <c>BERTH_BENCH_SERVE</c>; without either, the framework-dependent build next to this bench.
+        /// </summary>
+        public static string Describe() => string.Join(' ', [Command().FileName, .. Command().Prefix]);
+
+        private static (string FileName, string[] Prefix) Command()
         {
-            var line = File.ReadAllLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            var chosen = Environment.GetEnvironmentVariable("BERTH_BENCH_SERVE");
+            if (string.IsNullOrEmpty(chosen))
+            {
+                var dir = new DirectoryInfo(AppContext.BaseDirectory);
+                while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Berth.slnx")))
+                {
+                    dir = dir.Parent;
+                }
+
+                var published = dir is null ? null : Path.Combine(dir.FullName, "artifacts", "cli", "berth");
+                chosen = published is not null && File.Exists(published) ? published : null;
+            }
+
+            return chosen is null ? ("dotnet", [Path.Combine(AppContext.BaseDirectory, "berth.dll")]) : (chosen, []);
+        }
+
+        public double StatusMegabytes(string field)
+        {
+            var line = File.ReadAllLines($"/proc/{_process.Id}/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal));
             var kb = double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
             return kb / 1024;
+        }
+
+        public double CpuMilliseconds() => CpuMilliseconds(_process.Id);
+
+        /// <summary>utime + stime from /proc/PID/stat (fields 14 and 15, in clock ticks of 10 ms).</summary>
+        private static double CpuMilliseconds(int pid)
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) * 10.0;
         }
 
         public HttpClient CreateClient()

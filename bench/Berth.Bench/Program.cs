@@ -16,6 +16,7 @@ internal static class Program
         ["patch"] = PatchBenchmarks.RunAsync,
         ["up"] = UpBenchmarks.RunAsync,
         ["dns"] = DnsBenchmarks.RunAsync,
+        ["registry"] = RegistryBenchmarks.RunAsync,
     };
 
     private static async Task<int> Main(string[] args)

@@ -1,4 +1,5 @@
 using System.Net;
+using Berth.ApiServer.Diagnostics;
 using Berth.ApiServer.Discovery;
 using Berth.ApiServer.Http;
 using Berth.ApiServer.Metrics;
@@ -30,8 +31,9 @@ public sealed class BerthServer : IAsyncDisposable
     private int _stopped;
 
     private BerthServer(WebApplication app, IStore store, ObjectRegistry registry, PodStreamingSlot podStreaming, Uri url, string kubeconfigPath,
-        string token, string caPem)
+        string token, string caPem, Task settled)
     {
+        Settled = settled;
         _app = app;
         _store = store;
         _podStreaming = podStreaming;
@@ -53,6 +55,12 @@ public sealed class BerthServer : IAsyncDisposable
     public string CaPem { get; }
 
     public IServiceProvider Services => _app.Services;
+
+    /// <summary>
+    /// Completes when the work started after readiness (generating the OpenAPI documents) has finished: the moment
+    /// the composition root can hand startup's garbage back to the OS.
+    /// </summary>
+    public Task Settled { get; }
 
     internal ObjectRegistry Registry { get; }
 
@@ -78,16 +86,31 @@ public sealed class BerthServer : IAsyncDisposable
                 $"refusing to listen on {options.Listen}: it is not a loopback address (pass --allow-non-loopback to do it anyway)");
         }
 
+        StartupTrace.Mark("server start");
         var dataDir = Path.GetFullPath(options.DataDir);
-        var credentials = ServingCredentials.LoadOrCreate(dataDir, options.TimeProvider);
-        var store = await options.OpenStore(cancellationToken).ConfigureAwait(false);
+        // The three slow, independent parts of startup run side by side (measured with BERTH_STARTUP_TRACE=1: each
+        // is mostly one-time type loading and JIT): the TLS material (generated on first start), the store (opened
+        // and its system namespaces ensured) and the web host. On two idle cores this takes about a third off the
+        // time to /readyz; on a busy machine it costs nothing.
+        var credentialsTask = Task.Run(() => ServingCredentials.LoadOrCreate(dataDir, options.TimeProvider), cancellationToken);
+        var storeTask = Task.Run(async () => await options.OpenStore(cancellationToken).ConfigureAwait(false), cancellationToken);
+        var registryTask = Task.Run(async () =>
+        {
+            var store = await storeTask.ConfigureAwait(false);
+            var registry = new ObjectRegistry(store, options.TimeProvider, options.GarbageCollectorEnabled, options.ServiceCidr);
+            await registry.EnsureSystemNamespacesAsync(cancellationToken).ConfigureAwait(false);
+            StartupTrace.Mark("store open, system namespaces");
+            return registry;
+        }, cancellationToken);
+
+        IStore? openedStore = null;
         try
         {
-            var registry = new ObjectRegistry(store, options.TimeProvider, options.GarbageCollectorEnabled, options.ServiceCidr);
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            ServingCredentials? credentials = null;
             builder.WebHost.ConfigureKestrel(kestrel =>
             {
                 kestrel.AddServerHeader = false;
@@ -99,24 +122,33 @@ public sealed class BerthServer : IAsyncDisposable
                 kestrel.Listen(options.Listen, listen =>
                 {
                     listen.Protocols = HttpProtocols.Http1AndHttp2;
-                    listen.UseHttps(credentials.ServingCertificate);
+                    // Kestrel reads its options while the host is built, after the credentials were awaited.
+                    listen.UseHttps(credentials!.ServingCertificate);
                 });
             });
-            builder.Services.AddSingleton(store);
             builder.Services.AddSingleton(options.TimeProvider);
+            builder.Services.AddSingleton<IStore>(_ => openedStore!);
             options.ConfigureServices?.Invoke(builder.Services);
 
+            credentials = await credentialsTask.ConfigureAwait(false);
             var app = builder.Build();
             // exec and attach from kubectl 1.30+ (v5.channel.k8s.io) and port-forward tunnelling SPDY arrive as WebSockets.
             app.UseWebSockets();
+            StartupTrace.Mark("host built");
+            openedStore = await storeTask.ConfigureAwait(false);
+            var registry = await registryTask.ConfigureAwait(false);
             var podStreaming = new PodStreamingSlot { Backend = options.PodStreaming };
-            var openApi = new OpenApiDocuments(Core.ResourceCatalog.All, ApiHandler.OpenApiVersion);
             var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Berth.ApiServer");
             var metrics = options.MetricsSource is { } source ? new MetricsApi(registry, source) : null;
-            var handler = new ApiHandler(credentials.Token, new DiscoveryDocuments(metrics is null ? null : MetricsApi.Resources), openApi,
+            // Discovery and OpenAPI documents are rendered after readiness (below) or on first request, whichever comes
+            // first: nothing kubectl needs waits on them, and /readyz does not either.
+            var discovery = new Lazy<DiscoveryDocuments>(() => new DiscoveryDocuments(metrics is null ? null : MetricsApi.Resources));
+            var openApi = new OpenApiDocuments(Core.ResourceCatalog.All, ApiHandler.OpenApiVersion);
+            var handler = new ApiHandler(credentials.Token, discovery, openApi,
                 new ResourceEndpoints(registry, new PodStreamingEndpoints(registry, podStreaming, logger)), logger, metrics);
             app.Run(handler.HandleAsync);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            StartupTrace.Mark("kestrel listening");
 
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             var port = new Uri(address).Port;
@@ -127,10 +159,8 @@ public sealed class BerthServer : IAsyncDisposable
                     : options.Listen.Address.ToString();
             var url = new Uri($"https://{host}:{port}");
 
-            await registry.EnsureSystemNamespacesAsync(cancellationToken).ConfigureAwait(false);
             handler.MarkReady();
-            // Generate the OpenAPI documents in the background once ready, so the first apply does not wait.
-            _ = openApi.PrewarmAsync();
+            StartupTrace.Mark("ready");
             var kubeconfig = Path.Combine(dataDir, "kubeconfig");
             if (options.WriteKubeconfig)
             {
@@ -138,11 +168,33 @@ public sealed class BerthServer : IAsyncDisposable
                 KubeconfigFile.Write(kubeconfig, url.ToString().TrimEnd('/'), credentials.CaPem, credentials.Token);
             }
 
-            return new BerthServer(app, store, registry, podStreaming, url, kubeconfig, credentials.Token, credentials.CaPem);
+            // Render discovery, then generate the OpenAPI documents, in the background once ready, so kubectl's first
+            // commands do not wait for them.
+            var settled = Task.Run(async () =>
+            {
+                _ = discovery.Value;
+                await openApi.PrewarmAsync().ConfigureAwait(false);
+                StartupTrace.Mark("discovery and OpenAPI rendered");
+            }, CancellationToken.None);
+            return new BerthServer(app, openedStore, registry, podStreaming, url, kubeconfig, credentials.Token, credentials.CaPem, settled);
         }
         catch
         {
-            await store.DisposeAsync().ConfigureAwait(false);
+            // Whatever got opened is closed; the tasks still running are awaited first so nothing leaks.
+            try
+            {
+                await Task.WhenAll(credentialsTask, storeTask, registryTask).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // The first failure is the one rethrown below.
+            }
+
+            if (storeTask.IsCompletedSuccessfully)
+            {
+                await storeTask.Result.DisposeAsync().ConfigureAwait(false);
+            }
+
             throw;
         }
     }

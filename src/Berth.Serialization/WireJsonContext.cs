@@ -6,4 +6,5 @@ namespace Berth.Serialization;
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(Status))]
 [JsonSerializable(typeof(System.Text.Json.JsonElement))]
+[JsonSerializable(typeof(RawJson))]
 public sealed partial class WireJsonContext : JsonSerializerContext;

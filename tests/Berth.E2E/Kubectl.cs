@@ -10,9 +10,11 @@ public sealed class Kubectl
     private readonly string _kubeconfig;
     private readonly string _cacheDir;
 
-    public Kubectl(string version, string kubeconfig, string cacheDir)
+    /// <param name="binary">The binary to run; by default the SDK's <c>kubectl.VERSION</c>. kubectl names itself in its
+    /// User-Agent after the file it was started as, which is the field manager the server records when none is given.</param>
+    public Kubectl(string version, string kubeconfig, string cacheDir, string? binary = null)
     {
-        _binary = Path.Combine(SdkBin, "kubectl." + version);
+        _binary = binary ?? Binary(version);
         _kubeconfig = kubeconfig;
         _cacheDir = cacheDir;
         Version = version;
@@ -20,7 +22,9 @@ public sealed class Kubectl
 
     public string Version { get; }
 
-    public static bool IsInstalled(string version) => File.Exists(Path.Combine(SdkBin, "kubectl." + version));
+    public static bool IsInstalled(string version) => File.Exists(Binary(version));
+
+    public static string Binary(string version) => Path.Combine(SdkBin, "kubectl." + version);
 
     public async Task<KubectlResult> RunAsync(string arguments, string? stdin = null, int timeoutSeconds = 60)
     {

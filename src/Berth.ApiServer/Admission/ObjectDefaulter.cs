@@ -40,6 +40,18 @@ internal static class ObjectDefaulter
                     secret.Type = "Opaque";
                 }
 
+                // upstream Convert_v1_Secret_To_core_Secret: stringData is write-only, merged into data (overwriting)
+                // and never stored or returned.
+                if (secret.StringData is { Count: > 0 } strings)
+                {
+                    secret.Data ??= new Dictionary<string, byte[]>();
+                    foreach (var (key, value) in strings)
+                    {
+                        secret.Data[key] = System.Text.Encoding.UTF8.GetBytes(value ?? "");
+                    }
+                }
+
+                secret.StringData = null;
                 break;
             case V1Endpoints endpoints:
                 foreach (var port in (endpoints.Subsets ?? []).SelectMany(s => s.Ports ?? []))

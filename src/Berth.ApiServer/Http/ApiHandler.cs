@@ -26,14 +26,14 @@ internal sealed class ApiHandler
         + "\"platform\":\"linux/amd64\"}");
 
     private readonly byte[] _expectedAuthorization;
-    private readonly DiscoveryDocuments _discovery;
+    private readonly Lazy<DiscoveryDocuments> _discovery;
     private readonly OpenApiDocuments _openApi;
     private readonly ResourceEndpoints _resources;
     private readonly MetricsApi? _metrics;
     private readonly ILogger _logger;
     private volatile bool _ready;
 
-    public ApiHandler(string token, DiscoveryDocuments discovery, OpenApiDocuments openApi, ResourceEndpoints resources, ILogger logger,
+    public ApiHandler(string token, Lazy<DiscoveryDocuments> discovery, OpenApiDocuments openApi, ResourceEndpoints resources, ILogger logger,
         MetricsApi? metrics = null)
     {
         _metrics = metrics;
@@ -113,8 +113,8 @@ internal sealed class ApiHandler
                         context.Response.Headers.Vary = "Accept";
                         return aggregated switch
                         {
-                            DiscoveryDocuments.AggregatedV2ContentType => HttpResponses.WriteAsync(context, 200, _discovery.CoreV2, aggregated),
-                            DiscoveryDocuments.AggregatedV2Beta1ContentType => HttpResponses.WriteAsync(context, 200, _discovery.CoreV2Beta1, aggregated),
+                            DiscoveryDocuments.AggregatedV2ContentType => HttpResponses.WriteAsync(context, 200, _discovery.Value.CoreV2, aggregated),
+                            DiscoveryDocuments.AggregatedV2Beta1ContentType => HttpResponses.WriteAsync(context, 200, _discovery.Value.CoreV2Beta1, aggregated),
                             _ => HttpResponses.WriteAsync(context, 200, DiscoveryDocuments.ApiVersions(context.Request.Host.Value ?? "127.0.0.1"), MediaTypes.Json),
                         };
                     }
@@ -125,9 +125,9 @@ internal sealed class ApiHandler
                         context.Response.Headers.Vary = "Accept";
                         return aggregated switch
                         {
-                            DiscoveryDocuments.AggregatedV2ContentType => HttpResponses.WriteAsync(context, 200, _discovery.GroupsV2, aggregated),
-                            DiscoveryDocuments.AggregatedV2Beta1ContentType => HttpResponses.WriteAsync(context, 200, _discovery.GroupsV2Beta1, aggregated),
-                            _ => HttpResponses.WriteAsync(context, 200, _discovery.GroupList, MediaTypes.Json),
+                            DiscoveryDocuments.AggregatedV2ContentType => HttpResponses.WriteAsync(context, 200, _discovery.Value.GroupsV2, aggregated),
+                            DiscoveryDocuments.AggregatedV2Beta1ContentType => HttpResponses.WriteAsync(context, 200, _discovery.Value.GroupsV2Beta1, aggregated),
+                            _ => HttpResponses.WriteAsync(context, 200, _discovery.Value.GroupList, MediaTypes.Json),
                         };
                     }
 
@@ -159,17 +159,17 @@ internal sealed class ApiHandler
             }
 
             var parts = path.Trim('/').Split('/');
-            if (parts is ["api", var coreVersion] && _discovery.ResourceList(coreVersion) is { } coreList)
+            if (parts is ["api", var coreVersion] && _discovery.Value.ResourceList(coreVersion) is { } coreList)
             {
                 return HttpResponses.WriteAsync(context, 200, coreList, MediaTypes.Json);
             }
 
-            if (parts is ["apis", var group] && _discovery.Group(group) is { } groupDocument)
+            if (parts is ["apis", var group] && _discovery.Value.Group(group) is { } groupDocument)
             {
                 return HttpResponses.WriteAsync(context, 200, groupDocument, MediaTypes.Json);
             }
 
-            if (parts is ["apis", var g, var v] && _discovery.ResourceList(g + "/" + v) is { } groupList)
+            if (parts is ["apis", var g, var v] && _discovery.Value.ResourceList(g + "/" + v) is { } groupList)
             {
                 return HttpResponses.WriteAsync(context, 200, groupList, MediaTypes.Json);
             }

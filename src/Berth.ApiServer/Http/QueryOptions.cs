@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using Berth.ApiServer.Registry;
 using Microsoft.AspNetCore.Http;
 
@@ -73,12 +74,45 @@ internal sealed record QueryOptions
         };
     }
 
-    public WriteOptions ToWriteOptions() => new()
+    /// <summary>The write options, naming the field manager after the client when the request names none.</summary>
+    public WriteOptions ToWriteOptions(string? userAgent, string? managedFieldsSubresource = null) => new()
     {
         DryRun = DryRun,
-        FieldManager = FieldManager,
+        FieldManager = string.IsNullOrEmpty(FieldManager) ? ManagerFromUserAgent(userAgent) : FieldManager,
         FieldValidation = FieldValidation,
+        ManagedFieldsSubresource = managedFieldsSubresource,
     };
+
+    /// <summary>
+    /// upstream prefixFromUserAgent: what precedes the first "/" of the User-Agent ("kubectl/v1.33.1 (linux/amd64)
+    /// kubernetes/8adc0f0" is "kubectl"), without unprintable characters, at most 128 bytes.
+    /// </summary>
+    public static string ManagerFromUserAgent(string? userAgent)
+    {
+        var prefix = (userAgent ?? "").Split('/')[0];
+        var result = new System.Text.StringBuilder(prefix.Length);
+        var bytes = 0;
+        foreach (var rune in prefix.EnumerateRunes())
+        {
+            if (Rune.IsControl(rune) || rune.Value == 0xFFFD || Rune.GetUnicodeCategory(rune) is UnicodeCategory.Format
+                or UnicodeCategory.Surrogate or UnicodeCategory.PrivateUse or UnicodeCategory.OtherNotAssigned
+                or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator
+                || (Rune.IsWhiteSpace(rune) && rune.Value != ' '))
+            {
+                continue;
+            }
+
+            if (bytes + rune.Utf8SequenceLength > 128)
+            {
+                break;
+            }
+
+            bytes += rune.Utf8SequenceLength;
+            result.Append(rune.ToString());
+        }
+
+        return result.ToString();
+    }
 
     private static long? Long(string? value, string name)
     {

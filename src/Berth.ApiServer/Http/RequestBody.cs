@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Berth.ApiServer.Http.Protobuf;
 using Microsoft.AspNetCore.Http;
 
 namespace Berth.ApiServer.Http;
@@ -41,8 +42,9 @@ internal static class RequestBody
     }
 
     /// <summary>
-    /// A JSON (or, for create/update, YAML) object body. Protobuf and anything else is refused with 415, as
-    /// upstream refuses media types it has no decoder for.
+    /// A JSON (or, for create/update, YAML) object body, or a protobuf one of the kinds kubectl sends that way
+    /// (<see cref="KubernetesProtobuf"/>). Anything else is refused with 415, as upstream refuses media types it has no
+    /// decoder for.
     /// </summary>
     public static JsonObject ParseObject(byte[] body, string? contentType, string kindForMessages)
     {
@@ -53,6 +55,8 @@ internal static class RequestBody
                 return ParseJsonObject(body, kindForMessages);
             case "application/yaml":
                 return ParseJsonObject(YamlBody.ToJson(body), kindForMessages);
+            case KubernetesProtobuf.MediaType:
+                return KubernetesProtobuf.Decode(body, kindForMessages);
             default:
                 throw Errors.UnsupportedMediaType();
         }

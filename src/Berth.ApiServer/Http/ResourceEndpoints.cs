@@ -240,7 +240,7 @@ internal sealed class ResourceEndpoints
     {
         var bytes = await RequestBody.ReadAsync(context).ConfigureAwait(false);
         var body = RequestBody.ParseObject(bytes, context.Request.ContentType, resource.Kind);
-        var options = query.ToWriteOptions();
+        var options = query.ToWriteOptions(context.Request.Headers.UserAgent);
         var kv = await _registry.CreateAsync(resource, ns, body, options, context.RequestAborted).ConfigureAwait(false);
         HttpResponses.AddWarnings(context, options.Warnings);
         await WriteStoredAsync(context, resource, 201, kv.Value, query).ConfigureAwait(false);
@@ -250,7 +250,7 @@ internal sealed class ResourceEndpoints
     {
         var bytes = await RequestBody.ReadAsync(context).ConfigureAwait(false);
         var body = RequestBody.ParseObject(bytes, context.Request.ContentType, resource.Kind);
-        var options = query.ToWriteOptions();
+        var options = query.ToWriteOptions(context.Request.Headers.UserAgent);
         var kv = await _registry.UpdateAsync(resource, ns, name, sub, body, options, context.RequestAborted).ConfigureAwait(false);
         HttpResponses.AddWarnings(context, options.Warnings);
         await WriteStoredAsync(context, resource, 200, kv.Value, query).ConfigureAwait(false);
@@ -260,7 +260,7 @@ internal sealed class ResourceEndpoints
     {
         var patchType = MediaTypes.Essence(context.Request.ContentType);
         var bytes = await RequestBody.ReadAsync(context).ConfigureAwait(false);
-        var options = query.ToWriteOptions();
+        var options = query.ToWriteOptions(context.Request.Headers.UserAgent);
         var patch = ParsePatch(patchType, bytes);
         KeyValue kv;
         var status = 200;
@@ -310,6 +310,8 @@ internal sealed class ResourceEndpoints
 
         ObjectRegistry.CheckUnknownFields(resource, applied, options);
         var manager = query.FieldManager;
+        // The apply records its own Apply entry; the create or update it turns into must not add an Update one.
+        options.RecordManagedFields = false;
         var now = _registry.Time.GetUtcNow().UtcDateTime;
         while (true)
         {
@@ -400,7 +402,8 @@ internal sealed class ResourceEndpoints
         string? patchType)
     {
         var bytes = await RequestBody.ReadAsync(context).ConfigureAwait(false);
-        var options = query.ToWriteOptions();
+        // upstream records /scale writes on the parent under subresource "scale" (only spec.replicas can change).
+        var options = query.ToWriteOptions(context.Request.Headers.UserAgent, managedFieldsSubresource: "scale");
         JsonNode? patch = null;
         JsonObject? body = null;
         if (patchType is null)
@@ -462,7 +465,7 @@ internal sealed class ResourceEndpoints
             .ConfigureAwait(false);
     }
 
-    /// <summary>DeleteOptions from the body (JSON; a protobuf body counts as defaults) and the query.</summary>
+    /// <summary>DeleteOptions from the body (JSON or protobuf) and the query.</summary>
     private static async Task<DeleteRequest> ReadDeleteOptionsAsync(HttpContext context, QueryOptions query)
     {
         var request = new DeleteRequest { DryRun = query.DryRun };
@@ -488,9 +491,24 @@ internal sealed class ResourceEndpoints
 
         var bytes = await RequestBody.ReadAsync(context).ConfigureAwait(false);
         var contentType = MediaTypes.Essence(context.Request.ContentType);
+        JsonObject? body = null;
         if (bytes.Length > 0 && contentType is "application/json" or "")
         {
-            var body = RequestBody.ParseJsonObject(bytes, "DeleteOptions");
+            body = RequestBody.ParseJsonObject(bytes, "DeleteOptions");
+        }
+        else if (bytes.Length > 0 && contentType == Protobuf.KubernetesProtobuf.MediaType)
+        {
+            // kubectl 1.32+ (drain's DELETE fallback) sends DeleteOptions as protobuf.
+            body = Protobuf.KubernetesProtobuf.Decode(bytes, "DeleteOptions");
+            if (JsonMeta.String(body, "kind") != "DeleteOptions")
+            {
+                throw Errors.BadRequest($"{JsonMeta.String(body, "kind")} in version \"v1\" cannot be handled as a DeleteOptions: "
+                    + "the body is not a DeleteOptions");
+            }
+        }
+
+        if (body is not null)
+        {
             try
             {
                 if (body["gracePeriodSeconds"] is JsonValue gv)

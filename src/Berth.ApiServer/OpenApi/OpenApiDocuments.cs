@@ -18,7 +18,7 @@ internal sealed class OpenApiDocuments
     private readonly Dictionary<string, IReadOnlyList<ResourceDescriptor>> _byGroupVersion;
     private readonly Lazy<Dictionary<string, string>> _hashes;
     private readonly ConcurrentDictionary<string, Lazy<byte[]>> _v3 = new(StringComparer.Ordinal);
-    private readonly Lazy<ModelDocs> _docs;
+    private Lazy<ModelDocs> _docs;
     private readonly string _serverVersion;
     private readonly Lazy<byte[]> _v3Index;
     private readonly Lazy<byte[]> _v2;
@@ -99,6 +99,10 @@ internal sealed class OpenApiDocuments
         {
             TryGetV3(key, out _, out _);
         }
+
+        // Every document is cached now, so the descriptions (thousands of strings, a few MB) are not needed again;
+        // a fresh Lazy would reload them should that ever change.
+        _docs = new Lazy<ModelDocs>(ModelDocs.Load);
     });
 
     private byte[] BuildIndex()

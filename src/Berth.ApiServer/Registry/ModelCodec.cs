@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Collections.Frozen;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
@@ -33,51 +36,81 @@ internal static class ModelCodec
         JsonSerializer.SerializeToNode(model, resource.ModelType, BerthJson.Options)?.AsObject()
         ?? throw new InvalidOperationException("a model encoded to null");
 
+    // Go's encoder escapes only <, > and & in strings; the default .NET encoder also escapes quotes as \u0022.
+    private static readonly JsonWriterOptions WriterOptions = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    /// <summary>
+    /// The model as the stored JSON bytes, written straight from the model: the same text as
+    /// <see cref="ObjectRegistry.Serialize"/> of <see cref="Encode"/> (the writer's encoder escapes strings and map
+    /// keys; property names are ASCII), without building the JSON tree in between.
+    /// </summary>
+    public static byte[] EncodeBytes(ResourceDescriptor resource, object model)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            JsonSerializer.Serialize(writer, model, BerthJson.Options.GetTypeInfo(resource.ModelType));
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
     /// <summary>Unknown field paths in upstream's form (<c>spec.template.spec.containers[0].bogus</c>).</summary>
     public static List<string> FindUnknownFields(Type modelType, JsonObject node)
     {
         var found = new List<string>();
-        Walk(BerthJson.Options.GetTypeInfo(modelType), node, "", found);
+        Walk(Shape.Of(modelType), node, "", found);
         return found;
     }
 
-    private static void Walk(JsonTypeInfo info, JsonNode? node, string path, List<string> found)
+    private static void Walk(Shape shape, JsonNode? node, string path, List<string> found)
     {
         if (node is null)
         {
             return;
         }
 
-        switch (info.Kind)
+        switch (shape.Kind)
         {
             case JsonTypeInfoKind.Object when node is JsonObject obj:
                 foreach (var (name, value) in obj)
                 {
-                    var property = info.Properties.FirstOrDefault(p => p.Name == name);
                     var childPath = path.Length == 0 ? name : path + "." + name;
-                    if (property is null)
+                    if (!shape.Properties.TryGetValue(name, out var propertyType))
                     {
                         found.Add(childPath);
                         continue;
                     }
 
-                    Walk(BerthJson.Options.GetTypeInfo(property.PropertyType), value, childPath, found);
+                    if (value is JsonObject or JsonArray)
+                    {
+                        Walk(Shape.Of(propertyType), value, childPath, found);
+                    }
                 }
 
                 break;
-            case JsonTypeInfoKind.Enumerable when node is JsonArray array && info.ElementType is { } elementType:
-                var elementInfo = BerthJson.Options.GetTypeInfo(elementType);
+            case JsonTypeInfoKind.Enumerable when node is JsonArray array && shape.ElementType is { } elementType:
+                var elementShape = Shape.Of(elementType);
                 for (var i = 0; i < array.Count; i++)
                 {
-                    Walk(elementInfo, array[i], $"{path}[{i}]", found);
+                    if (array[i] is JsonObject or JsonArray)
+                    {
+                        Walk(elementShape, array[i], $"{path}[{i}]", found);
+                    }
                 }
 
                 break;
-            case JsonTypeInfoKind.Dictionary when node is JsonObject map && info.ElementType is { } valueType:
-                var valueInfo = BerthJson.Options.GetTypeInfo(valueType);
+            case JsonTypeInfoKind.Dictionary when node is JsonObject map && shape.ElementType is { } valueType:
+                var valueShape = Shape.Of(valueType);
                 foreach (var (key, value) in map)
                 {
-                    Walk(valueInfo, value, path + "." + key, found);
+                    if (value is JsonObject or JsonArray)
+                    {
+                        Walk(valueShape, value, path + "." + key, found);
+                    }
                 }
 
                 break;
@@ -85,6 +118,33 @@ internal static class ModelCodec
                 // Leaves: scalars, IntOrString, Quantity, and free-form RawExtension (object) values.
                 break;
         }
+    }
+
+    /// <summary>
+    /// What the unknown-field walk needs of a model type, looked up once per type: every create and update walks
+    /// its body, and a linear search of the serializer's property list per JSON property was a measurable part of
+    /// each write (docs/benchmarks.md, registry group).
+    /// </summary>
+    private sealed class Shape
+    {
+        private static readonly ConcurrentDictionary<Type, Shape> Shapes = new();
+
+        private Shape(JsonTypeInfo info)
+        {
+            Kind = info.Kind;
+            ElementType = info.ElementType;
+            Properties = info.Kind == JsonTypeInfoKind.Object
+                ? info.Properties.GroupBy(p => p.Name, StringComparer.Ordinal).ToFrozenDictionary(g => g.Key, g => g.First().PropertyType, StringComparer.Ordinal)
+                : FrozenDictionary<string, Type>.Empty;
+        }
+
+        public JsonTypeInfoKind Kind { get; }
+
+        public Type? ElementType { get; }
+
+        public FrozenDictionary<string, Type> Properties { get; }
+
+        public static Shape Of(Type type) => Shapes.GetOrAdd(type, t => new Shape(BerthJson.Options.GetTypeInfo(t)));
     }
 
     private static string Describe(Exception e)

@@ -5,7 +5,9 @@ using Berth.ApiServer.Admission;
 using Berth.ApiServer.Http;
 using Berth.Core;
 using Berth.Serialization;
+using Berth.Serialization.Patching.Apply;
 using Berth.Storage;
+using k8s.Models;
 
 namespace Berth.ApiServer.Registry;
 
@@ -138,18 +140,21 @@ internal sealed class ObjectRegistry
         meta.Remove("selfLink");
         meta.Remove("resourceVersion");
 
-        var node = Admit(resource, body, old: null, subresource: null);
+        var model = AdmitModel(resource, body, old: null, subresource: null,
+            options.RecordManagedFields ? m => RecordCreate(resource, m, options.FieldManager ?? "") : null);
         if (ns is not null)
         {
             await CheckNamespaceAcceptsContentAsync(ns, cancellationToken).ConfigureAwait(false);
         }
 
+        // Straight from the admitted model to the stored bytes: nothing after admission needs the JSON tree.
+        var bytes = ModelCodec.EncodeBytes(resource, model);
         if (resource.Kind == "Service")
         {
-            return await CreateServiceAsync(resource, ns, name, node, options, cancellationToken).ConfigureAwait(false);
+            // Cluster IP allocation edits the tree (spec.clusterIP, clusterIPs) before the store sees it.
+            return await CreateServiceAsync(resource, ns, name, Parse(bytes), options, cancellationToken).ConfigureAwait(false);
         }
 
-        var bytes = Serialize(node);
         var key = resource.Key(ns, name);
         if (options.DryRun)
         {
@@ -308,6 +313,14 @@ internal sealed class ObjectRegistry
                     .ConfigureAwait(false);
                 finalSpec["clusterIP"] = allocated;
                 finalSpec["clusterIPs"] = new JsonArray(allocated);
+            }
+
+            if (options.RecordManagedFields)
+            {
+                // upstream's update and patch handlers run the field manager on every write; the live object's
+                // resourceVersion is not part of either tree, so equal objects still compare equal below.
+                ServerSideApply.RecordUpdateInPlace(currentNode, final, options.FieldManager ?? "", resource.ModelType,
+                    _time.GetUtcNow().UtcDateTime, subresource ?? options.ManagedFieldsSubresource);
             }
 
             if (JsonNode.DeepEquals(final, currentNode))
@@ -628,8 +641,22 @@ internal sealed class ObjectRegistry
     /// </summary>
     private static JsonObject Admit(ResourceDescriptor resource, JsonObject node, JsonObject? old, string? subresource)
     {
+        var encoded = ModelCodec.Encode(resource, AdmitModel(resource, node, old, subresource));
+        encoded["apiVersion"] = resource.ApiVersion;
+        encoded["kind"] = resource.Kind;
+        return encoded;
+    }
+
+    /// <summary>
+    /// <see cref="Admit"/> up to the admitted model, for callers that want bytes rather than a tree. The model's type
+    /// meta is the resource's (the encoded object starts with apiVersion and kind, as the models declare them).
+    /// </summary>
+    private static object AdmitModel(ResourceDescriptor resource, JsonObject node, JsonObject? old, string? subresource,
+        Action<object>? defaulted = null)
+    {
         var model = ModelCodec.Decode(resource, node);
         ObjectDefaulter.Default(model);
+        defaulted?.Invoke(model);
         IReadOnlyList<FieldError> errors;
         if (old is null)
         {
@@ -648,10 +675,31 @@ internal sealed class ObjectRegistry
             throw new ApiException(InvalidStatus.Create(resource.Kind, resource.Group, name, errors));
         }
 
-        var encoded = ModelCodec.Encode(resource, model);
-        encoded["apiVersion"] = resource.ApiVersion;
-        encoded["kind"] = resource.Kind;
-        return encoded;
+        if (model is k8s.IKubernetesObject typed)
+        {
+            typed.ApiVersion = resource.ApiVersion;
+            typed.Kind = resource.Kind;
+        }
+
+        return model;
+    }
+
+    /// <summary>
+    /// upstream's create handler: the field manager records the decoded, defaulted object before the create-time
+    /// admission plugins run, so the creator owns what it sent plus the defaults (a pod's dnsPolicy, restartPolicy,
+    /// its containers' imagePullPolicy...) but not what admission adds (serviceAccountName, tolerations, priority).
+    /// </summary>
+    private void RecordCreate(ResourceDescriptor resource, object model, string manager)
+    {
+        if (model is not IMetadata<V1ObjectMeta> { Metadata: { } meta })
+        {
+            return;
+        }
+
+        var tree = ModelCodec.Encode(resource, model);
+        tree["apiVersion"] = resource.ApiVersion;
+        tree["kind"] = resource.Kind;
+        meta.ManagedFields = ServerSideApply.RecordUpdateEntries(null, tree, manager, resource.ModelType, _time.GetUtcNow().UtcDateTime);
     }
 
     private static void PrepareForCreate(ResourceDescriptor resource, JsonObject body)
@@ -731,6 +779,12 @@ internal sealed class ObjectRegistry
         {
             // upstream NamespaceLifecycle admission.
             throw Errors.NotFound(namespaces, ns);
+        }
+
+        // Every create in a namespace reads its namespace; parse it only when it can be terminating.
+        if (kv.Value.Value.Span.IndexOf("\"deletionTimestamp\""u8) < 0)
+        {
+            return;
         }
 
         using var doc = JsonDocument.Parse(kv.Value.Value);

@@ -175,6 +175,7 @@ public sealed partial class SqliteStore : IStore, IHistorySource
         await StopCheckpointerAsync().ConfigureAwait(false);
         _cache.Close(Closed());
         DisposeWriterCommands();
+        _idle.Dispose();
         _connection.Dispose();
         using (var reader = new SqliteConnection(_readerConnectionString))
         {

@@ -55,9 +55,14 @@ public sealed class InProcessServer : IAsyncLifetime
     }
 
     public async Task<ApiResponse> SendAsync(string method, string path, string? body = null, string contentType = "application/json",
-        string? accept = null)
+        string? accept = null, string? userAgent = null)
     {
         using var request = new HttpRequestMessage(new HttpMethod(method), path);
+        if (userAgent is not null)
+        {
+            request.Headers.TryAddWithoutValidation("User-Agent", userAgent);
+        }
+
         if (body is not null)
         {
             request.Content = new StringContent(body, Encoding.UTF8);
@@ -73,6 +78,15 @@ public sealed class InProcessServer : IAsyncLifetime
         var text = await response.Content.ReadAsStringAsync();
         var warnings = response.Headers.TryGetValues("Warning", out var w) ? w.ToList() : [];
         return new ApiResponse((int)response.StatusCode, text, response.Content.Headers.ContentType?.ToString() ?? "", warnings);
+    }
+
+    public async Task<ApiResponse> SendBytesAsync(string method, string path, byte[] body, string contentType)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        using var response = await Client.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return new ApiResponse((int)response.StatusCode, text, response.Content.Headers.ContentType?.ToString() ?? "", []);
     }
 
     public async ValueTask DisposeAsync()

@@ -9,4 +9,7 @@ public sealed record ApplyConflict(string Manager, string Field)
 {
     /// <summary>The cause message upstream puts in details.causes[].message.</summary>
     public string Message => "conflict with " + Manager;
+
+    /// <summary>The conflicting path as field set elements (<c>f:spec</c>, <c>f:replicas</c>).</summary>
+    internal IReadOnlyList<string> Path { get; init; } = [];
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -11,13 +12,17 @@ namespace Berth.Serialization.Patching.Apply;
 /// </summary>
 internal sealed class FieldSet
 {
-    private readonly SortedDictionary<string, FieldSet> _children = new(PathElementComparer.Instance);
+    // Unordered: the structured-merge-diff order is applied only where it shows (FieldsV1, Members). Every write records
+    // managedFields, so these operations are on the API server's hot path (docs/benchmarks.md, registry group).
+    private Dictionary<string, FieldSet>? _children;
+
+    private static readonly Dictionary<string, FieldSet> NoChildren = new(0, StringComparer.Ordinal);
 
     public bool IsMember { get; private set; }
 
-    public IReadOnlyDictionary<string, FieldSet> Children => _children;
+    public IReadOnlyDictionary<string, FieldSet> Children => _children ?? NoChildren;
 
-    public bool IsEmpty => !IsMember && _children.Count == 0;
+    public bool IsEmpty => !IsMember && (_children is null || _children.Count == 0);
 
     public void Insert(IReadOnlyList<string> path)
     {
@@ -43,41 +48,53 @@ internal sealed class FieldSet
         return node is not null && !node.IsEmpty;
     }
 
+    /// <summary>Takes <paramref name="path"/> out of the set and drops the nodes it leaves empty along that path.</summary>
     public void Remove(IReadOnlyList<string> path)
     {
-        var node = Find(path);
-        if (node is not null)
-        {
-            node.IsMember = false;
-        }
+        RemoveAt(this, path, 0);
 
-        Prune();
+        static void RemoveAt(FieldSet node, IReadOnlyList<string> path, int depth)
+        {
+            if (depth == path.Count)
+            {
+                node.IsMember = false;
+                return;
+            }
+
+            if (node._children is null || !node._children.TryGetValue(path[depth], out var child))
+            {
+                return;
+            }
+
+            RemoveAt(child, path, depth + 1);
+            if (child.IsEmpty)
+            {
+                node._children.Remove(path[depth]);
+            }
+        }
     }
 
     /// <summary>Removes a top-level child and everything under it.</summary>
-    public void RemoveTree(string element) => _children.Remove(element);
+    public void RemoveTree(string element) => _children?.Remove(element);
 
-    /// <summary>Every member path, depth first, parents before children.</summary>
+    /// <summary>Every member path, depth first in structured-merge-diff order, parents before children.</summary>
     public IEnumerable<IReadOnlyList<string>> Members()
     {
-        var stack = new List<string>();
-        return Walk(this, stack);
+        var result = new List<IReadOnlyList<string>>();
+        Collect(this, [], result);
+        return result;
 
-        static IEnumerable<IReadOnlyList<string>> Walk(FieldSet node, List<string> prefix)
+        static void Collect(FieldSet node, List<string> prefix, List<IReadOnlyList<string>> result)
         {
             if (node.IsMember)
             {
-                yield return prefix.ToArray();
+                result.Add(prefix.ToArray());
             }
 
-            foreach (var (element, child) in node._children)
+            foreach (var (element, child) in node.Ordered())
             {
                 prefix.Add(element);
-                foreach (var p in Walk(child, prefix))
-                {
-                    yield return p;
-                }
-
+                Collect(child, prefix, result);
                 prefix.RemoveAt(prefix.Count - 1);
             }
         }
@@ -86,9 +103,13 @@ internal sealed class FieldSet
     public FieldSet Clone()
     {
         var copy = new FieldSet { IsMember = IsMember };
-        foreach (var (k, v) in _children)
+        if (_children is not null)
         {
-            copy._children[k] = v.Clone();
+            copy._children = new Dictionary<string, FieldSet>(_children.Count, StringComparer.Ordinal);
+            foreach (var (k, v) in _children)
+            {
+                copy._children[k] = v.Clone();
+            }
         }
 
         return copy;
@@ -97,22 +118,39 @@ internal sealed class FieldSet
     public FieldSet Union(FieldSet other)
     {
         var result = Clone();
-        foreach (var p in other.Members())
-        {
-            result.Insert(p);
-        }
-
+        result.UnionWith(other);
         return result;
     }
 
+    private void UnionWith(FieldSet other)
+    {
+        IsMember |= other.IsMember;
+        if (other._children is null)
+        {
+            return;
+        }
+
+        foreach (var (k, v) in other._children)
+        {
+            Child(k).UnionWith(v);
+        }
+    }
+
+    /// <summary>The members of this set that are not members of <paramref name="other"/>.</summary>
     public FieldSet Difference(FieldSet other)
     {
-        var result = new FieldSet();
-        foreach (var p in Members())
+        var result = new FieldSet { IsMember = IsMember && !other.IsMember };
+        if (_children is null)
         {
-            if (!other.Has(p))
+            return result;
+        }
+
+        foreach (var (k, v) in _children)
+        {
+            var child = other._children is not null && other._children.TryGetValue(k, out var o) ? v.Difference(o) : v.Clone();
+            if (!child.IsEmpty)
             {
-                result.Insert(p);
+                (result._children ??= new(StringComparer.Ordinal))[k] = child;
             }
         }
 
@@ -121,36 +159,98 @@ internal sealed class FieldSet
 
     public FieldSet Intersection(FieldSet other)
     {
-        var result = new FieldSet();
-        foreach (var p in Members())
+        var result = new FieldSet { IsMember = IsMember && other.IsMember };
+        if (_children is null || other._children is null)
         {
-            if (other.Has(p))
+            return result;
+        }
+
+        foreach (var (k, v) in _children)
+        {
+            if (other._children.TryGetValue(k, out var o))
             {
-                result.Insert(p);
+                var child = v.Intersection(o);
+                if (!child.IsEmpty)
+                {
+                    (result._children ??= new(StringComparer.Ordinal))[k] = child;
+                }
             }
         }
 
         return result;
     }
 
-    public bool SetEquals(FieldSet other) =>
-        Members().Count() == other.Members().Count() && Members().All(other.Has);
+    /// <summary>Same members (empty nodes, which a set never keeps after its operations, are ignored).</summary>
+    public bool SetEquals(FieldSet other)
+    {
+        if (IsMember != other.IsMember)
+        {
+            return false;
+        }
+
+        var mine = _children?.Where(c => !c.Value.IsEmpty).ToList() ?? [];
+        var theirs = other._children?.Where(c => !c.Value.IsEmpty).ToList() ?? [];
+        if (mine.Count != theirs.Count)
+        {
+            return false;
+        }
+
+        foreach (var (k, v) in mine)
+        {
+            if (other._children is null || !other._children.TryGetValue(k, out var o) || !v.SetEquals(o))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>The FieldsV1 JSON object (<c>metadata.managedFields[].fieldsV1</c>).</summary>
     public JsonObject ToFieldsV1()
     {
         var obj = new JsonObject();
-        if (IsMember && _children.Count > 0)
+        if (IsMember && _children is { Count: > 0 })
         {
             obj["."] = new JsonObject();
         }
 
-        foreach (var (element, child) in _children)
+        foreach (var (element, child) in Ordered())
         {
             obj[element] = child.ToFieldsV1();
         }
 
         return obj;
+    }
+
+    /// <summary>The FieldsV1 object written as UTF-8 JSON (what a model's fieldsV1 can hold as <see cref="RawJson"/>).</summary>
+    public RawJson ToFieldsV1Json()
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = CompactJson.Encoder }))
+        {
+            Write(this, writer);
+        }
+
+        return new RawJson(buffer.WrittenMemory);
+
+        static void Write(FieldSet node, Utf8JsonWriter writer)
+        {
+            writer.WriteStartObject();
+            if (node.IsMember && node._children is { Count: > 0 })
+            {
+                writer.WriteStartObject(".");
+                writer.WriteEndObject();
+            }
+
+            foreach (var (element, child) in node.Ordered())
+            {
+                writer.WritePropertyName(element);
+                Write(child, writer);
+            }
+
+            writer.WriteEndObject();
+        }
     }
 
     public static FieldSet FromFieldsV1(JsonNode? fieldsV1)
@@ -185,6 +285,10 @@ internal sealed class FieldSet
             }
         }
     }
+
+    /// <summary>The children in structured-merge-diff order.</summary>
+    private IEnumerable<KeyValuePair<string, FieldSet>> Ordered() =>
+        _children is null ? [] : _children.OrderBy(c => c.Key, PathElementComparer.Instance);
 
     /// <summary>structured-merge-diff's Path.String(): <c>.spec.containers[name="pg"].image</c>.</summary>
     public static string PathString(IReadOnlyList<string> path)
@@ -224,7 +328,7 @@ internal sealed class FieldSet
         var node = this;
         foreach (var element in path)
         {
-            if (!node._children.TryGetValue(element, out node!))
+            if (node._children is null || !node._children.TryGetValue(element, out node!))
             {
                 return null;
             }
@@ -233,8 +337,25 @@ internal sealed class FieldSet
         return node;
     }
 
-    private FieldSet Child(string element)
+    /// <summary>Marks this node's own path as a member.</summary>
+    internal void MarkMember() => IsMember = true;
+
+    /// <summary>Drops the child <paramref name="element"/> when nothing under it is in the set.</summary>
+    internal void DropIfEmpty(string element)
     {
+        if (_children is not null && _children.TryGetValue(element, out var child) && child.IsEmpty)
+        {
+            _children.Remove(element);
+        }
+    }
+
+    /// <summary>Room for <paramref name="count"/> children, so a node filled from a JSON object grows once.</summary>
+    internal void ReserveChildren(int count) => _children ??= new Dictionary<string, FieldSet>(count, StringComparer.Ordinal);
+
+    /// <summary>The child node for <paramref name="element"/>, created empty when absent.</summary>
+    internal FieldSet Child(string element)
+    {
+        _children ??= new Dictionary<string, FieldSet>(StringComparer.Ordinal);
         if (!_children.TryGetValue(element, out var child))
         {
             child = new FieldSet();
@@ -244,30 +365,60 @@ internal sealed class FieldSet
         return child;
     }
 
-    private bool Prune()
-    {
-        foreach (var key in _children.Keys.ToList())
-        {
-            if (_children[key].Prune())
-            {
-                _children.Remove(key);
-            }
-        }
-
-        return IsEmpty;
-    }
-
     /// <summary>The key of a list item: <c>k:{...}</c> with the keys sorted, values as JSON.</summary>
     public static string KeyElement(IEnumerable<KeyValuePair<string, JsonNode?>> keys)
     {
-        var obj = new JsonObject();
-        foreach (var (k, v) in keys.OrderBy(p => p.Key, StringComparer.Ordinal))
+        var sorted = keys.ToArray();
+        if (sorted.Length > 1)
         {
-            obj[k] = v?.DeepClone();
+            Array.Sort(sorted, static (a, b) => string.CompareOrdinal(a.Key, b.Key));
         }
 
-        return "k:" + obj.ToJsonString(CompactJson);
+        // Written straight to UTF-8 (every list item of every write has one of these): the same text as a
+        // JsonObject of the pairs printed compactly with relaxed escaping.
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(64);
+        buffer.Write("k:"u8);
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = CompactJson.Encoder, SkipValidation = true }))
+        {
+            writer.WriteStartObject();
+            string? previous = null;
+            foreach (var (k, v) in sorted)
+            {
+                if (k == previous)
+                {
+                    continue;
+                }
+
+                previous = k;
+                writer.WritePropertyName(k);
+                if (v is null)
+                {
+                    writer.WriteNullValue();
+                }
+                else
+                {
+                    v.WriteTo(writer);
+                }
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
+
+    /// <summary>"f:" + <paramref name="field"/>, shared for the bounded vocabulary of model field names.</summary>
+    public static string FieldElement(string field, bool modelField)
+    {
+        if (!modelField)
+        {
+            return "f:" + field;
+        }
+
+        return FieldElements.TryGetValue(field, out var element) ? element : FieldElements.GetOrAdd(field, static f => "f:" + f);
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> FieldElements = new(StringComparer.Ordinal);
 
     public static string ValueElement(JsonNode? value) => "v:" + (value?.ToJsonString(CompactJson) ?? "null");
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using k8s.Models;
 
@@ -16,6 +17,11 @@ public static class ServerSideApply
 {
     private const string ApplyOperation = "Apply";
     private const string UpdateOperation = "Update";
+
+    /// <summary>upstream DefaultMaxUpdateManagers and the name older update entries are merged into.</summary>
+    private const int MaxUpdateManagers = 10;
+
+    private const string AncientChanges = "ancient-changes";
 
     /// <summary>Upstream fieldmanager stripmeta: fields nobody owns.</summary>
     private static readonly string[][] StrippedPaths =
@@ -56,8 +62,8 @@ public static class ServerSideApply
         RestrictToSubresource(config, subresource);
 
         var liveObject = live as JsonObject;
-        var managers = ReadManagers(liveObject);
-        var apiVersion = (string?)config["apiVersion"] ?? "";
+        var managers = ReadManagers(liveObject) ?? [];
+        var apiVersion = Text(config["apiVersion"]) ?? "";
         var root = new Descriptor(modelType, null);
 
         var appliedSet = Strip(ToFieldSet(config, root), subresource);
@@ -73,7 +79,7 @@ public static class ServerSideApply
             var overlap = other.Set.Intersection(changed);
             foreach (var path in overlap.Members())
             {
-                conflicts.Add(new ApplyConflict(other.PrintName(), FieldSet.PathString(path)));
+                conflicts.Add(new ApplyConflict(other.PrintName(), FieldSet.PathString(path)) { Path = path });
             }
 
             if (force)
@@ -84,7 +90,13 @@ public static class ServerSideApply
 
         if (conflicts.Count > 0 && !force)
         {
-            return new ApplyResult(live!.DeepClone(), conflicts);
+            if (fieldManager != KubectlManager || !AllowedByLastApplied(liveObject!, conflicts, root, apiVersion))
+            {
+                return new ApplyResult(live!.DeepClone(), conflicts);
+            }
+
+            // upstream lastAppliedManager: kubectl's server-side apply may take over what its client-side apply set.
+            return Apply(live, applied, fieldManager, force: true, modelType, now, subresource);
         }
 
         // Fields this manager applied before and no longer applies are removed unless another manager owns them.
@@ -117,8 +129,122 @@ public static class ServerSideApply
         }
 
         WriteManagers(merged, managers);
+        if (fieldManager == KubectlManager && LastApplied(merged) is { Length: > 0 })
+        {
+            // upstream lastAppliedUpdater: keep the client-side apply annotation in step with what kubectl applied, so
+            // a later client-side apply computes its three-way patch from this configuration.
+            SetLastApplied(merged, BuildLastApplied(config));
+        }
+
         return new ApplyResult(merged, []);
     }
+
+    /// <summary>The field manager kubectl's server-side apply uses by default.</summary>
+    private const string KubectlManager = "kubectl";
+
+    private const string LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
+
+    /// <summary>upstream totalAnnotationSizeLimitB (256 KiB): a last-applied annotation that would break it is dropped.</summary>
+    private const int TotalAnnotationSizeLimit = 256 * 1024;
+
+    /// <summary>
+    /// upstream lastAppliedManager.allowedConflictsFromLastApplied: when the live object carries a client-side apply
+    /// annotation of the same apiVersion, conflicts on fields whose value in it still equals the live value are allowed
+    /// (kubectl is taking over what it applied itself), so an upgrade from client-side to server-side apply does not
+    /// conflict with "kubectl-client-side-apply" over fields nobody else changed.
+    /// </summary>
+    private static bool AllowedByLastApplied(JsonObject live, List<ApplyConflict> conflicts, Descriptor root, string apiVersion)
+    {
+        if (LastApplied(live) is not { Length: > 0 } text)
+        {
+            return false;
+        }
+
+        JsonObject? lastApplied;
+        try
+        {
+            lastApplied = JsonNode.Parse(text) as JsonObject;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+
+        if (lastApplied is null || Text(lastApplied["apiVersion"]) != apiVersion)
+        {
+            return false;
+        }
+
+        FieldSet lastAppliedSet;
+        try
+        {
+            lastAppliedSet = ToFieldSet(lastApplied, root);
+        }
+        catch (PatchException)
+        {
+            return false;
+        }
+
+        foreach (var conflict in conflicts)
+        {
+            if (!lastAppliedSet.Has(conflict.Path) || !TryResolve(lastApplied, conflict.Path, out var applied)
+                || !TryResolve(live, conflict.Path, out var current) || !JsonNode.DeepEquals(applied, current))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static string? LastApplied(JsonObject? obj) => Text(obj?["metadata"]?["annotations"]?[LastAppliedAnnotation]);
+
+    /// <summary>upstream buildLastApplied: the applied configuration without the annotation itself, as Go encodes an
+    /// unstructured object (keys sorted).</summary>
+    private static string BuildLastApplied(JsonObject applied)
+    {
+        var copy = (JsonObject)applied.DeepClone();
+        if (copy["metadata"]?["annotations"] is JsonObject annotations)
+        {
+            annotations.Remove(LastAppliedAnnotation);
+        }
+
+        return Sorted(copy)!.ToJsonString(CompactJson);
+
+        static JsonNode? Sorted(JsonNode? node) => node switch
+        {
+            JsonObject o => new JsonObject(o.OrderBy(p => p.Key, StringComparer.Ordinal)
+                .Select(p => KeyValuePair.Create(p.Key, Sorted(p.Value)))),
+            JsonArray a => new JsonArray(a.Select(Sorted).ToArray()),
+            _ => node?.DeepClone(),
+        };
+    }
+
+    private static void SetLastApplied(JsonObject obj, string value)
+    {
+        if (obj["metadata"] is not JsonObject meta)
+        {
+            return;
+        }
+
+        if (meta["annotations"] is not JsonObject annotations)
+        {
+            annotations = [];
+            meta["annotations"] = annotations;
+        }
+
+        annotations[LastAppliedAnnotation] = value;
+        var total = annotations.Sum(a => a.Key.Length + (Text(a.Value)?.Length ?? 0));
+        if (total > TotalAnnotationSizeLimit)
+        {
+            annotations.Remove(LastAppliedAnnotation);
+        }
+    }
+
+    private static readonly JsonSerializerOptions CompactJson = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     /// <summary>
     /// Records a non-apply write (create, update, patch) by <paramref name="fieldManager"/>: it takes ownership of
@@ -129,57 +255,170 @@ public static class ServerSideApply
         string? subresource = null)
     {
         var result = (JsonObject)newObject.DeepClone();
-        var oldObj = oldObject as JsonObject;
-
-        // upstream fieldmanager: managedFields the writer sent take precedence over the live ones (that is how
-        // kubectl migrates "kubectl-client-side-apply" to "kubectl" with a JSON patch); absent or empty, the live
-        // ones carry over.
-        var managers = ReadManagers(result);
-        if (managers.Count == 0)
-        {
-            managers = ReadManagers(oldObj);
-        }
-
-        var root = new Descriptor(modelType, null);
-        var apiVersion = (string?)result["apiVersion"] ?? "";
-
-        var newSet = Strip(ToFieldSet(Without(result, "managedFields"), root, markMaps: true), subresource);
-        var oldSet = oldObj is null ? new FieldSet() : Strip(ToFieldSet(Without(oldObj, "managedFields"), root, markMaps: true), subresource);
-        var changed = Changed(oldObj, result, newSet);
-        var removed = oldSet.Difference(newSet);
-
-        foreach (var m in managers)
-        {
-            m.Set = m.Set.Difference(removed);
-            if (!m.Is(fieldManager, UpdateOperation, subresource))
-            {
-                m.Set = m.Set.Difference(changed);
-            }
-        }
-
-        var me = managers.Find(m => m.Is(fieldManager, UpdateOperation, subresource) && m.ApiVersion == apiVersion);
-        if (!changed.IsEmpty)
-        {
-            if (me is null)
-            {
-                managers.Add(new ManagerEntry(fieldManager, UpdateOperation, apiVersion, subresource, now, changed));
-            }
-            else
-            {
-                me.Set = me.Set.Union(changed);
-                me.Time = now;
-            }
-        }
-
-        WriteManagers(result, managers);
+        RecordUpdateInPlace(oldObject as JsonObject, result, fieldManager, modelType, now, subresource);
         return result;
     }
 
-    private static JsonObject Without(JsonObject obj, string metadataField)
+    /// <summary>
+    /// <see cref="RecordUpdate"/> on <paramref name="newObject"/> itself (the API server's write path owns the tree it
+    /// records into, so it skips the copy).
+    /// </summary>
+    public static void RecordUpdateInPlace(JsonObject? oldObject, JsonObject newObject, string fieldManager, Type modelType, DateTime now,
+        string? subresource = null)
     {
-        var copy = (JsonObject)obj.DeepClone();
-        (copy["metadata"] as JsonObject)?.Remove(metadataField);
-        return copy;
+        var managers = RecordCore(oldObject, newObject, fieldManager, modelType, now, subresource);
+        if (managers is null)
+        {
+            (newObject["metadata"] as JsonObject)?.Remove("managedFields");
+            return;
+        }
+
+        WriteManagers(newObject, managers);
+    }
+
+    /// <summary>
+    /// What <see cref="RecordUpdate"/> would set as <c>metadata.managedFields</c>, as models (null: none), leaving
+    /// <paramref name="newObject"/> untouched: the create path records on a tree of the defaulted object but stores
+    /// the model.
+    /// </summary>
+    public static IList<V1ManagedFieldsEntry>? RecordUpdateEntries(JsonObject? oldObject, JsonObject newObject, string fieldManager,
+        Type modelType, DateTime now, string? subresource = null)
+    {
+        var managers = RecordCore(oldObject, newObject, fieldManager, modelType, now, subresource);
+        if (managers is null)
+        {
+            return null;
+        }
+
+        var entries = new List<V1ManagedFieldsEntry>(managers.Count);
+        foreach (var m in Ordered(managers))
+        {
+            entries.Add(new V1ManagedFieldsEntry
+            {
+                ApiVersion = m.ApiVersion,
+                FieldsType = "FieldsV1",
+                FieldsV1 = m.Set.ToFieldsV1Json(),
+                Manager = m.Manager,
+                Operation = m.Operation,
+                Subresource = string.IsNullOrEmpty(m.Subresource) ? null : m.Subresource,
+                Time = m.Time is { } t ? new DateTime(t.Ticks - (t.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Utc) : null,
+            });
+        }
+
+        return entries.Count == 0 ? null : entries;
+    }
+
+    /// <summary>
+    /// The managers after the write, or null when the object must carry no managedFields: the client reset them, or
+    /// the object cannot be described as a field set (upstream UpdateNoErrors strips them then; validation reports
+    /// what is wrong with the object itself).
+    /// </summary>
+    private static List<ManagerEntry>? RecordCore(JsonObject? oldObject, JsonObject newObject, string fieldManager, Type modelType,
+        DateTime now, string? subresource)
+    {
+        if (newObject["metadata"] is JsonObject meta && meta["managedFields"] is JsonArray { Count: 1 } reset && reset[0] is JsonObject { Count: 0 })
+        {
+            // upstream isResetManagedFields: a list holding one empty entry is how a client strips managedFields.
+            return null;
+        }
+
+        try
+        {
+            // upstream FieldManager.Update: managedFields the writer sent take precedence over the live ones (that is
+            // how kubectl migrates "kubectl-client-side-apply" to "kubectl" with a JSON patch); absent, empty or not
+            // decodable, and always for a subresource, the live ones carry over.
+            var managers = subresource is null ? ReadManagers(newObject) : null;
+            if (managers is null or { Count: 0 })
+            {
+                managers = ReadManagers(oldObject) ?? [];
+            }
+
+            var root = new Descriptor(modelType, null);
+            var apiVersion = Text(newObject["apiVersion"]) ?? "";
+
+            var newSet = OwnableFields(newObject, root, subresource);
+            var oldSet = oldObject is null ? new FieldSet() : OwnableFields(oldObject, root, subresource);
+
+            // On create everything the writer set is new to it.
+            var changed = oldObject is null ? newSet : Changed(oldObject, newObject, newSet);
+            var removed = oldObject is null ? oldSet : oldSet.Difference(newSet);
+
+            foreach (var m in managers)
+            {
+                m.Set = m.Set.Difference(removed);
+                if (!m.Is(fieldManager, UpdateOperation, subresource))
+                {
+                    m.Set = m.Set.Difference(changed);
+                }
+            }
+
+            var me = managers.Find(m => m.Is(fieldManager, UpdateOperation, subresource) && m.ApiVersion == apiVersion);
+            if (!changed.IsEmpty)
+            {
+                if (me is null)
+                {
+                    managers.Add(new ManagerEntry(fieldManager, UpdateOperation, apiVersion, subresource, now, changed));
+                }
+                else
+                {
+                    me.Set = me.Set.Union(changed);
+                    me.Time = now;
+                }
+            }
+
+            CapUpdateManagers(managers);
+            return managers;
+        }
+        catch (PatchException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// upstream capManagersManager: with more than ten Update entries, the oldest are merged, per API version, into an
+    /// "ancient-changes" entry, so an object written by many clients does not carry an unbounded list.
+    /// </summary>
+    private static void CapUpdateManagers(List<ManagerEntry> managers)
+    {
+        if (managers.Count(m => m.Operation == UpdateOperation) <= MaxUpdateManagers)
+        {
+            return;
+        }
+
+        var updaters = managers.Where(m => m.Operation == UpdateOperation && !m.Set.IsEmpty).ToList();
+
+        updaters.Sort((a, b) =>
+        {
+            var bySeconds = a.UnixSeconds.CompareTo(b.UnixSeconds);
+            return bySeconds != 0 ? bySeconds : string.CompareOrdinal(a.Identifier, b.Identifier);
+        });
+
+        var firstOfVersion = new Dictionary<string, ManagerEntry>(StringComparer.Ordinal);
+        var length = updaters.Count;
+        for (var i = 0; i < updaters.Count && length > MaxUpdateManagers; i++)
+        {
+            var entry = updaters[i];
+            if (!firstOfVersion.TryGetValue(entry.ApiVersion, out var first))
+            {
+                firstOfVersion[entry.ApiVersion] = entry;
+                continue;
+            }
+
+            var bucket = managers.Find(m => m.Is(AncientChanges, UpdateOperation, null) && m.ApiVersion == entry.ApiVersion);
+            if (bucket is null)
+            {
+                // The first entry seen for this version becomes the bucket.
+                managers.Remove(first);
+                bucket = new ManagerEntry(AncientChanges, UpdateOperation, entry.ApiVersion, null, first.Time, first.Set);
+                managers.Add(bucket);
+            }
+
+            bucket.Set = entry.Set.Union(bucket.Set);
+            bucket.Time = entry.Time;
+            managers.Remove(entry);
+            length--;
+        }
     }
 
     private static void RestrictToSubresource(JsonObject config, string? subresource)
@@ -197,9 +436,10 @@ public static class ServerSideApply
         }
     }
 
+    /// <summary>Takes the fields nobody owns out of <paramref name="set"/> (in place) and returns it.</summary>
     private static FieldSet Strip(FieldSet set, string? subresource)
     {
-        var result = set.Clone();
+        var result = set;
         foreach (var path in StrippedPaths)
         {
             result.Remove(path);
@@ -250,26 +490,74 @@ public static class ServerSideApply
         return set;
     }
 
-    private static void Walk(JsonNode? value, Descriptor d, List<string> path, FieldSet set, bool markMaps)
+    /// <summary>
+    /// The fields a write to <paramref name="subresource"/> can own: <see cref="Strip"/> of <see cref="ToFieldSet"/>,
+    /// without walking the top-level part Strip drops anyway (the spec of a status write, the status of any other).
+    /// </summary>
+    private static FieldSet OwnableFields(JsonObject obj, Descriptor root, string? subresource)
+    {
+        var skipped = subresource == "status" ? "spec" : "status";
+        var set = new FieldSet();
+        var path = new List<string>(8);
+        set.ReserveChildren(obj.Count);
+        foreach (var (key, child) in obj)
+        {
+            if (key == skipped)
+            {
+                continue;
+            }
+
+            var element = FieldSet.FieldElement(key, root.IsStruct);
+            path.Add(element);
+            var childNode = set.Child(element);
+            Walk(child, root.Child(key), path, childNode, markMaps: true);
+            if (child is null || child is JsonObject { Count: 0 } || !root.IsStruct)
+            {
+                childNode.MarkMember();
+            }
+
+            set.DropIfEmpty(element);
+            path.RemoveAt(0);
+        }
+
+        return Strip(set, subresource);
+    }
+
+    /// <summary>
+    /// Adds the fields of <paramref name="value"/> under <paramref name="node"/>, the set node for
+    /// <paramref name="path"/> (built as the walk descends rather than inserted from the root per field).
+    /// </summary>
+    private static void Walk(JsonNode? value, Descriptor d, List<string> path, FieldSet node, bool markMaps)
     {
         switch (value)
         {
             case JsonObject obj when d.IsGranularObject:
-                if (markMaps && !d.IsStruct && path.Count > 0)
+                var isStruct = d.IsStruct;
+                if (markMaps && !isStruct && path.Count > 0)
                 {
                     // Update entries own a map itself too (upstream compare marks it added: ".": {}).
-                    set.Insert(path);
+                    node.MarkMember();
                 }
 
+                node.ReserveChildren(obj.Count);
                 foreach (var (key, child) in obj)
                 {
-                    path.Add("f:" + key);
-                    Walk(child, d.Child(key), path, set, markMaps);
-                    if (child is null || child is JsonObject { Count: 0 } || !d.IsStruct)
+                    if (path.Count == 1 && key == "managedFields" && path[0] == "f:metadata")
                     {
-                        set.Insert(path);
+                        // Nobody owns the ownership records (upstream strips them before comparing).
+                        continue;
                     }
 
+                    var element = FieldSet.FieldElement(key, isStruct);
+                    path.Add(element);
+                    var childNode = node.Child(element);
+                    Walk(child, d.Child(key), path, childNode, markMaps);
+                    if (child is null || child is JsonObject { Count: 0 } || !isStruct)
+                    {
+                        childNode.MarkMember();
+                    }
+
+                    node.DropIfEmpty(element);
                     path.RemoveAt(path.Count - 1);
                 }
 
@@ -293,9 +581,11 @@ public static class ServerSideApply
                         }
                     }
 
-                    path.Add(ItemKey(itemObj, d.Field));
-                    Walk(itemObj, d.Item, path, set, markMaps);
-                    set.Insert(path);
+                    var element = ItemKey(itemObj, d.Field);
+                    path.Add(element);
+                    var itemNode = node.Child(element);
+                    Walk(itemObj, d.Item, path, itemNode, markMaps);
+                    itemNode.MarkMember();
                     path.RemoveAt(path.Count - 1);
                 }
 
@@ -303,9 +593,7 @@ public static class ServerSideApply
             case JsonArray list when d.ListType == ListType.Set:
                 foreach (var item in list)
                 {
-                    path.Add(FieldSet.ValueElement(item));
-                    set.Insert(path);
-                    path.RemoveAt(path.Count - 1);
+                    node.Child(FieldSet.ValueElement(item)).MarkMember();
                 }
 
                 break;
@@ -313,7 +601,7 @@ public static class ServerSideApply
                 // scalars, atomic lists, atomic structs
                 if (path.Count > 0)
                 {
-                    set.Insert(path);
+                    node.MarkMember();
                 }
 
                 break;
@@ -408,32 +696,36 @@ public static class ServerSideApply
         }
     }
 
-    /// <summary>Members of <paramref name="set"/> that <paramref name="after"/> adds or whose leaf value differs from <paramref name="before"/>.</summary>
+    /// <summary>
+    /// Members of <paramref name="set"/> that <paramref name="after"/> adds or whose leaf value differs from
+    /// <paramref name="before"/>. One descent of the set beside both objects: every write records its fields, so
+    /// resolving each path from the root again (and parsing its list keys each time) was not affordable.
+    /// </summary>
     private static FieldSet Changed(JsonObject? before, JsonObject after, FieldSet set)
     {
         var result = new FieldSet();
-        foreach (var path in set.Members())
+        var path = new List<string>();
+        var parsed = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        Descend(set, before, before is not null, after, path);
+        return result;
+
+        void Descend(FieldSet node, JsonNode? oldValue, bool oldFound, JsonNode? newValue, List<string> prefix)
         {
-            var found = TryResolve(before, path, out var oldValue);
-            TryResolve(after, path, out var newValue);
-            if (!found || (!HasChildren(set, path) && !JsonNode.DeepEquals(oldValue, newValue)))
+            foreach (var (element, child) in node.Children)
             {
-                result.Insert(path);
+                JsonNode? oldChild = null;
+                var oldChildFound = oldFound && TryStep(oldValue, element, parsed, out oldChild);
+                TryStep(newValue, element, parsed, out var newChild);
+                prefix.Add(element);
+                if (child.IsMember && (!oldChildFound || (child.Children.Count == 0 && !JsonNode.DeepEquals(oldChild, newChild))))
+                {
+                    result.Insert(prefix);
+                }
+
+                Descend(child, oldChildFound ? oldChild : null, oldChildFound, newChild, prefix);
+                prefix.RemoveAt(prefix.Count - 1);
             }
         }
-
-        return result;
-    }
-
-    private static bool HasChildren(FieldSet set, IReadOnlyList<string> path)
-    {
-        var node = set;
-        foreach (var e in path)
-        {
-            node = node.Children[e];
-        }
-
-        return node.Children.Count > 0;
     }
 
     private static bool TryResolve(JsonNode? node, IReadOnlyList<string> path, out JsonNode? value)
@@ -441,48 +733,83 @@ public static class ServerSideApply
         value = node;
         foreach (var element in path)
         {
-            switch (element[0], value)
+            if (!TryStep(value, element, null, out value))
             {
-                case ('f', JsonObject obj):
-                    if (!obj.TryGetPropertyValue(element[2..], out value))
-                    {
-                        return false;
-                    }
-
-                    break;
-                case ('k', JsonArray arr):
-                    var keys = JsonNode.Parse(element[2..]) as JsonObject;
-                    value = arr.FirstOrDefault(i => i is JsonObject o && keys!.All(k =>
-                        JsonNode.DeepEquals(o[k.Key], k.Value) || (k.Key == "protocol" && o[k.Key] is null && (string?)k.Value == "TCP")));
-                    if (value is null)
-                    {
-                        return false;
-                    }
-
-                    break;
-                case ('v', JsonArray arr):
-                    var wanted = JsonNode.Parse(element[2..]);
-                    value = arr.FirstOrDefault(i => JsonNode.DeepEquals(i, wanted));
-                    if (value is null && wanted is not null)
-                    {
-                        return false;
-                    }
-
-                    break;
-                case ('i', JsonArray arr):
-                    var index = int.Parse(element[2..], CultureInfo.InvariantCulture);
-                    if (index >= arr.Count)
-                    {
-                        return false;
-                    }
-
-                    value = arr[index];
-                    break;
-                default:
-                    return false;
+                return false;
             }
         }
 
+        return true;
+    }
+
+    /// <summary>
+    /// One path element down from <paramref name="value"/>: a field of an object, or the list item with those keys, that
+    /// value, or that index. Elements come from stored managedFields too, so malformed ones are simply not found.
+    /// </summary>
+    private static bool TryStep(JsonNode? value, string element, Dictionary<string, JsonNode?>? parsed, out JsonNode? next)
+    {
+        next = null;
+        if (element.Length < 2)
+        {
+            return false;
+        }
+
+        switch (element[0], value)
+        {
+            case ('f', JsonObject obj):
+                return obj.TryGetPropertyValue(element[2..], out next);
+            case ('k', JsonArray arr):
+                if (ParseElement(element, parsed) is not JsonObject keys)
+                {
+                    return false;
+                }
+
+                next = arr.FirstOrDefault(i => i is JsonObject o && keys.All(k =>
+                    JsonNode.DeepEquals(o[k.Key], k.Value)
+                    || (k.Key == "protocol" && o[k.Key] is null && k.Value is JsonValue v && v.TryGetValue<string>(out var p) && p == "TCP")));
+                return next is not null;
+            case ('v', JsonArray arr):
+                if (!TryParseElement(element, parsed, out var wanted))
+                {
+                    return false;
+                }
+
+                next = arr.FirstOrDefault(i => JsonNode.DeepEquals(i, wanted));
+                return next is not null || wanted is null;
+            case ('i', JsonArray arr):
+                if (!int.TryParse(element.AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out var index) || index >= arr.Count)
+                {
+                    return false;
+                }
+
+                next = arr[index];
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private static JsonNode? ParseElement(string element, Dictionary<string, JsonNode?>? parsed) =>
+        TryParseElement(element, parsed, out var node) ? node : null;
+
+    private static bool TryParseElement(string element, Dictionary<string, JsonNode?>? parsed, out JsonNode? node)
+    {
+        if (parsed is not null && parsed.TryGetValue(element, out node))
+        {
+            return true;
+        }
+
+        try
+        {
+            node = JsonNode.Parse(element.AsSpan(2).ToString());
+        }
+        catch (JsonException)
+        {
+            node = null;
+            return false;
+        }
+
+        parsed?.Add(element, node);
         return true;
     }
 
@@ -534,6 +861,12 @@ public static class ServerSideApply
 
         public FieldSet Set { get; set; } = set;
 
+        /// <summary>The whole-second time upstream sorts by (0 without one).</summary>
+        public long UnixSeconds => Time is { } t ? new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc)).ToUnixTimeSeconds() : 0;
+
+        /// <summary>upstream BuildManagerIdentifier's fields, as one string that orders the same way.</summary>
+        public string Identifier => string.Join('\0', Manager, Operation, Operation == UpdateOperation ? ApiVersion : "", Subresource ?? "");
+
         public bool Is(string manager, string operation, string? subresource) =>
             Manager == manager && Operation == operation && (Subresource ?? "") == (subresource ?? "");
 
@@ -550,24 +883,56 @@ public static class ServerSideApply
         }
     }
 
-    private static List<ManagerEntry> ReadManagers(JsonObject? obj)
+    /// <summary>
+    /// The managedFields of <paramref name="obj"/> (an empty list when it has none), or null when they do not decode
+    /// (upstream DecodeManagedFields: the operation is Apply or Update, apiVersion is set, fieldsType is FieldsV1, the
+    /// fields are an object), in which case upstream falls back to the live object's.
+    /// </summary>
+    private static List<ManagerEntry>? ReadManagers(JsonObject? obj)
     {
         var result = new List<ManagerEntry>();
-        if (obj?["metadata"]?["managedFields"] is not JsonArray entries)
+        if (obj?["metadata"] is not JsonObject meta || meta["managedFields"] is not { } node)
         {
             return result;
         }
 
-        foreach (var entry in entries.OfType<JsonObject>())
+        if (node is not JsonArray entries)
         {
-            DateTime? time = DateTime.TryParse((string?)entry["time"], CultureInfo.InvariantCulture,
+            return null;
+        }
+
+        foreach (var item in entries)
+        {
+            if (item is not JsonObject entry
+                || Text(entry["operation"]) is not (ApplyOperation or UpdateOperation) || Text(entry["apiVersion"]) is not { Length: > 0 }
+                || Text(entry["fieldsType"]) != "FieldsV1" || entry["fieldsV1"] is not (null or JsonObject)
+                || (entry["manager"] is not null && Text(entry["manager"]) is null)
+                || (entry["subresource"] is not null && Text(entry["subresource"]) is null))
+            {
+                return null;
+            }
+
+            DateTime? time = DateTime.TryParse(Text(entry["time"]), CultureInfo.InvariantCulture,
                 DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var t) ? t : null;
-            result.Add(new ManagerEntry((string?)entry["manager"] ?? "", (string?)entry["operation"] ?? UpdateOperation,
-                (string?)entry["apiVersion"] ?? "", (string?)entry["subresource"], time, FieldSet.FromFieldsV1(entry["fieldsV1"])));
+            result.Add(new ManagerEntry(Text(entry["manager"]) ?? "", Text(entry["operation"])!, Text(entry["apiVersion"])!,
+                Text(entry["subresource"]) is { Length: > 0 } sub ? sub : null, time, FieldSet.FromFieldsV1(entry["fieldsV1"])));
         }
 
         return result;
     }
+
+    private static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+
+    /// <summary>
+    /// The entries worth writing in upstream encodeManagedFields order: operation (Apply before Update), time in
+    /// seconds, manager, apiVersion, subresource.
+    /// </summary>
+    private static IEnumerable<ManagerEntry> Ordered(List<ManagerEntry> managers) => managers.Where(m => !m.Set.IsEmpty)
+        .OrderBy(m => m.Operation, StringComparer.Ordinal)
+        .ThenBy(m => m.UnixSeconds)
+        .ThenBy(m => m.Manager, StringComparer.Ordinal)
+        .ThenBy(m => m.ApiVersion, StringComparer.Ordinal)
+        .ThenBy(m => m.Subresource ?? "", StringComparer.Ordinal);
 
     private static void WriteManagers(JsonObject obj, List<ManagerEntry> managers)
     {
@@ -577,11 +942,7 @@ public static class ServerSideApply
             obj["metadata"] = meta;
         }
 
-        // upstream sorts by operation (Apply before Update), then time, then manager
-        var ordered = managers.Where(m => !m.Set.IsEmpty)
-            .OrderBy(m => m.Operation, StringComparer.Ordinal)
-            .ThenBy(m => m.Time ?? DateTime.MinValue)
-            .ThenBy(m => m.Manager, StringComparer.Ordinal);
+        var ordered = Ordered(managers);
         var array = new JsonArray();
         foreach (var m in ordered)
         {
