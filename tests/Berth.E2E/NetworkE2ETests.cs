@@ -108,7 +108,27 @@ public sealed partial class NetworkE2ETests(SandboxServerFixture fixture) : ICla
         await UntilAsync(kubectl, $"get pod web-1 -n {ns} -o jsonpath={{.metadata.uid}}", s => s.Length > 0 && s != uid);
         await WaitReadyAsync(kubectl, ns, "web-1");
         var newIp = await PodIpAsync(kubectl, ns, "web-1");
-        var again = await UntilAsync(kubectl, $"exec web-0 -n {ns} -- getent hosts web-1.nginx", s => s.StartsWith(newIp + " ", StringComparison.Ordinal), 30);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await UntilAsync(kubectl, $"get endpointslices -n {ns} -l kubernetes.io/service-name=nginx -o yaml",
+            s => s.Contains("- " + newIp, StringComparison.Ordinal), 60);
+        var sliceSeconds = clock.Elapsed.TotalSeconds;
+        string again;
+        try
+        {
+            again = await UntilAsync(kubectl, $"exec web-0 -n {ns} -- getent hosts web-1.nginx", s => s.StartsWith(newIp + " ", StringComparison.Ordinal), 30);
+        }
+        catch (Xunit.Sdk.XunitException e)
+        {
+            var slices = await kubectl.RunAsync($"get endpointslices -n {ns} -o yaml");
+            var web0Name = await kubectl.RunAsync($"exec web-0 -n {ns} -- getent hosts web-0.nginx");
+            var direct = await kubectl.RunAsync($"exec web-0 -n {ns} -- /bin/busybox nslookup web-1.nginx.{ns}.svc.cluster.local");
+            var resolv = await kubectl.RunAsync($"exec web-0 -n {ns} -- sh -c \"getent hosts web-1.nginx; echo rc=$?; getent ahostsv4 web-1.nginx; echo rc4=$?; "
+                + $"getent hosts web-1.nginx.{ns}.svc.cluster.local; echo rcfull=$?\"");
+            var log = fixture.Server.Log;
+            throw new Xunit.Sdk.XunitException($"{e.Message}\nnew IP {newIp}, slice had it after {sliceSeconds:F1} s, failed after {clock.Elapsed.TotalSeconds:F1} s\nweb-0: {web0Name}\nnslookup: {direct}\nresolv: {resolv}\n{slices.Stdout}\n"
+                + $"serve log (tail):\n{log[Math.Max(0, log.Length - 4000)..]}");
+        }
+
         Assert.Contains($"web-1.nginx.{ns}.svc.cluster.local", again, StringComparison.Ordinal);
     }
 }

@@ -42,10 +42,28 @@ internal sealed class ClusterDnsServer : IAsyncDisposable
 
     public void Start()
     {
+        // UDP is served from dedicated threads with blocking calls, not thread-pool continuations: in `berth serve`
+        // the node agent's pod churn can starve the thread pool for seconds, and DNS must keep answering through it
+        // (a re-created pod's peers look it up exactly then).
+        _udp.ReceiveTimeout = 250;
         var loops = Math.Max(2, Environment.ProcessorCount);
         for (var i = 0; i < loops; i++)
         {
-            _loops.Add(Task.Run(() => UdpLoopAsync(_stop.Token)));
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var thread = new Thread(() =>
+            {
+                try
+                {
+                    UdpLoop(_stop.Token);
+                }
+                finally
+                {
+                    done.TrySetResult();
+                }
+            })
+            { IsBackground = true, Name = $"berth-dns-udp-{i}" };
+            _loops.Add(done.Task);
+            thread.Start();
         }
 
         if (_tcp is not null)
@@ -55,21 +73,17 @@ internal sealed class ClusterDnsServer : IAsyncDisposable
         }
     }
 
-    private async Task UdpLoopAsync(CancellationToken ct)
+    private void UdpLoop(CancellationToken ct)
     {
-        var buffer = GC.AllocateArray<byte>(65536, pinned: true);
-        var response = GC.AllocateArray<byte>(65536, pinned: true);
+        var buffer = new byte[65536];
+        var response = new byte[65536];
         var from = new SocketAddress(_udp.AddressFamily);
         while (!ct.IsCancellationRequested)
         {
             int received;
             try
             {
-                received = await _udp.ReceiveFromAsync(buffer, SocketFlags.None, from, ct).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
+                received = _udp.ReceiveFrom(buffer, SocketFlags.None, from);
             }
             catch (ObjectDisposedException)
             {
@@ -77,7 +91,8 @@ internal sealed class ClusterDnsServer : IAsyncDisposable
             }
             catch (SocketException)
             {
-                // ICMP port unreachable from an earlier reply (ECONNREFUSED) and the like: keep serving.
+                // The receive timeout (to notice a stop), or ICMP port unreachable from an earlier reply
+                // (ECONNREFUSED) and the like: keep serving.
                 continue;
             }
 
@@ -104,7 +119,7 @@ internal sealed class ClusterDnsServer : IAsyncDisposable
 
             if (answer.Length > 0)
             {
-                await SendUdpAsync(response.AsMemory(0, answer.Length), from, ct).ConfigureAwait(false);
+                SendUdp(response.AsSpan(0, answer.Length), from, ct);
             }
         }
     }
@@ -114,25 +129,23 @@ internal sealed class ClusterDnsServer : IAsyncDisposable
     /// SocketAddress, called from several loops on one socket, was seen failing with a NullReferenceException inside
     /// the runtime (its cached event args are shared).
     /// </summary>
-    private Task SendUdpAsync(ReadOnlyMemory<byte> payload, SocketAddress to, CancellationToken ct)
+    private void SendUdp(ReadOnlySpan<byte> payload, SocketAddress to, CancellationToken ct)
     {
         try
         {
-            _udp.SendTo(payload.Span, SocketFlags.None, to);
+            _udp.SendTo(payload, SocketFlags.None, to);
         }
-        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException || ct.IsCancellationRequested)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException || ct.IsCancellationRequested)
         {
             // The client went away or we are stopping (a send racing the socket's disposal can fail in any way):
             // nothing to tell anyone.
         }
-
-        return Task.CompletedTask;
     }
 
     private async Task ForwardUdpAsync(byte[] packet, DnsQuery query, SocketAddress to, CancellationToken ct)
     {
         var reply = await ForwardAsync(packet, query, tcp: false, ct).ConfigureAwait(false);
-        await SendUdpAsync(reply, to, ct).ConfigureAwait(false);
+        SendUdp(reply, to, ct);
     }
 
     private async Task<byte[]> ForwardAsync(byte[] packet, DnsQuery query, bool tcp, CancellationToken ct)
