@@ -3,6 +3,7 @@ using System.Net;
 using Berth.ApiServer;
 using Berth.ApiServer.Client;
 using Berth.Controllers;
+using Berth.Controllers.Simulation;
 using Berth.Node.Runtime;
 using Berth.Storage;
 using Berth.Storage.Memory;
@@ -16,6 +17,8 @@ namespace Berth.Cli;
 /// </summary>
 internal static class ServeCommand
 {
+    private const string NodeName = "berth";
+
     public static Command Create()
     {
         var dataDir = new Option<string?>("--data-dir") { Description = "Data directory (default: $BERTH_DATA_DIR, else ~/.berth)" };
@@ -82,6 +85,9 @@ internal static class ServeCommand
                     AllowNonLoopback = result.GetValue(allowNonLoopback),
                     OpenStore = ct => OpenStore(storeKind, dir, ct),
                     GarbageCollectorEnabled = true,
+                    // kubectl top: the simulated node's figures. The sandbox node's cgroup figures are not served yet, so
+                    // with it metrics.k8s.io stays absent and kubectl top says "Metrics API not available".
+                    MetricsSource = runtimeChoice == "simulated" ? new SimulatedMetricsSource(NodeName, TimeProvider.System) : null,
                 }, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is InvalidOperationException or IOException or StoreException or UnauthorizedAccessException)
@@ -97,6 +103,7 @@ internal static class ServeCommand
                     new ControllerManagerOptions
                     {
                         DataDir = dir,
+                        NodeName = NodeName,
                         SimulatedNode = !sandbox,
                         // Simulated containers take as long to stop as a small real process does. With an instant
                         // stop, a StatefulSet re-creates the pod between kubectl delete's GET and its LIST, and
