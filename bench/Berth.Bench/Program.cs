@@ -14,10 +14,18 @@ internal static class Program
         ["sts"] = StsBenchmarks.RunAsync,
         ["pod"] = PodBenchmarks.RunAsync,
         ["patch"] = PatchBenchmarks.RunAsync,
+        ["up"] = UpBenchmarks.RunAsync,
+        ["dns"] = DnsBenchmarks.RunAsync,
     };
 
     private static async Task<int> Main(string[] args)
     {
+        if (args is ["dns-load", ..])
+        {
+            // The dns group's load generator, started as its own process (in the hub namespace when there is one).
+            return DnsBenchmarks.RunLoad(args);
+        }
+
         var names = args.Length == 0 ? Groups.Keys.ToArray() : args;
         foreach (var name in names)
         {

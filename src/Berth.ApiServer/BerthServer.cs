@@ -56,6 +56,9 @@ public sealed class BerthServer : IAsyncDisposable
 
     internal ObjectRegistry Registry { get; }
 
+    /// <summary>The range Service cluster IPs come from (the node's service proxy routes it).</summary>
+    public string ServiceCidr => Registry.ClusterIps.Cidr;
+
     /// <summary>
     /// Serves pods/log, exec, attach and portforward (the node agent sets it once it runs; it may be replaced or
     /// cleared at any time). While null, those subresources answer 503 "the node agent is not running".
@@ -80,7 +83,7 @@ public sealed class BerthServer : IAsyncDisposable
         var store = await options.OpenStore(cancellationToken).ConfigureAwait(false);
         try
         {
-            var registry = new ObjectRegistry(store, options.TimeProvider, options.GarbageCollectorEnabled);
+            var registry = new ObjectRegistry(store, options.TimeProvider, options.GarbageCollectorEnabled, options.ServiceCidr);
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true);

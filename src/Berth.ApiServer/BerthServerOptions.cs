@@ -43,6 +43,9 @@ public sealed class BerthServerOptions
     /// <summary>Extra services, for example hosted controllers, registered beside the API server.</summary>
     public Action<IServiceCollection>? ConfigureServices { get; init; }
 
+    /// <summary>The IPv4 range Service cluster IPs are allocated from (upstream --service-cluster-ip-range).</summary>
+    public string ServiceCidr { get; init; } = "10.96.0.0/16";
+
     /// <summary>Write DATA/kubeconfig once ready (tests and benchmarks may turn it off).</summary>
     public bool WriteKubeconfig { get; init; } = true;
 }

@@ -1,27 +1,33 @@
 using Berth.ApiServer;
 using Berth.ApiServer.Client;
 using Berth.Node.Agent;
+using Berth.Node.Dns;
 using Berth.Node.Runtime;
 
 namespace Berth.Cli;
 
 /// <summary>
 /// The real node beside an API server: the sandbox runtime under DATA/node (pods cannot see the data dir: it holds
-/// the token, the CA key and other pods' volumes) and the node agent, plugged in as the server's pods/log (and exec,
-/// attach, portforward) backend. `berth serve`, the E2E tests and the pod benchmark compose it the same way.
+/// the token, the CA key and other pods' volumes), cluster DNS and the service proxy in the pod network's hub
+/// namespace, and the node agent, plugged in as the server's pods/log (and exec, attach, portforward) backend.
+/// `berth serve`, the E2E tests and the pod benchmark compose it the same way.
 /// </summary>
 internal sealed class SandboxNode : IAsyncDisposable
 {
     private readonly BerthServer _server;
 
-    private SandboxNode(BerthServer server, SandboxRuntime runtime, NodeAgent agent)
+    private SandboxNode(BerthServer server, SandboxRuntime runtime, ClusterNetworking networking, NodeAgent agent)
     {
         _server = server;
         Runtime = runtime;
+        Networking = networking;
         Agent = agent;
     }
 
     public SandboxRuntime Runtime { get; }
+
+    /// <summary>Cluster DNS and the service proxy (started before the agent, so the first pods already resolve names).</summary>
+    public ClusterNetworking Networking { get; }
 
     public NodeAgent Agent { get; }
 
@@ -33,6 +39,18 @@ internal sealed class SandboxNode : IAsyncDisposable
         var options = new SandboxRuntimeOptions { StateDirectory = nodeDir, HiddenPaths = [data] };
         var runtime = await SandboxRuntime.CreateAsync(podCidr is null ? options : options with { PodCidr = podCidr }, cancellationToken)
             .ConfigureAwait(false);
+        ClusterNetworking networking;
+        try
+        {
+            networking = await ClusterNetworking.StartAsync(InProcessApiClient.For(server, "kube-proxy"), runtime, server.ServiceCidr,
+                options.ClusterDomain, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await runtime.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         var agent = new NodeAgent(InProcessApiClient.For(server, "kubelet"), runtime, new NodeAgentOptions
         {
             VolumeDirectory = Path.Combine(nodeDir, "volumes"),
@@ -46,15 +64,16 @@ internal sealed class SandboxNode : IAsyncDisposable
         catch
         {
             await agent.DisposeAsync().ConfigureAwait(false);
+            await networking.DisposeAsync().ConfigureAwait(false);
             await runtime.DisposeAsync().ConfigureAwait(false);
             throw;
         }
 
         server.PodStreaming = agent;
-        return new SandboxNode(server, runtime, agent);
+        return new SandboxNode(server, runtime, networking, agent);
     }
 
-    /// <summary>Stops every pod, then removes the pod network; what is left of the node is nothing.</summary>
+    /// <summary>Stops every pod, then DNS and the proxy's rules, then removes the pod network; what is left of the node is nothing.</summary>
     public async ValueTask DisposeAsync()
     {
         if (ReferenceEquals(_server.PodStreaming, Agent))
@@ -63,6 +82,7 @@ internal sealed class SandboxNode : IAsyncDisposable
         }
 
         await Agent.DisposeAsync().ConfigureAwait(false);
+        await Networking.DisposeAsync().ConfigureAwait(false);
         await Runtime.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using Berth.ApiServer;
 using Berth.ApiServer.Client;
+using Berth.Cli.Daemon;
 using Berth.Controllers;
 using Berth.Controllers.Simulation;
 using Berth.Node.Runtime;
@@ -75,6 +76,19 @@ internal static class ServeCommand
 
             var dir = DataDirectory.Resolve(result.GetValue(dataDir));
             var storeKind = result.GetValue(store)!;
+            ServeLease lease;
+            try
+            {
+                // berth.pid: berth up/down/status find this process by it; a second serve on the data dir is refused.
+                lease = ServeLease.Acquire(dir);
+            }
+            catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException)
+            {
+                await Console.Error.WriteLineAsync("berth serve: " + e.Message).ConfigureAwait(false);
+                return 1;
+            }
+
+            using var leaseScope = lease;
             BerthServer server;
             try
             {

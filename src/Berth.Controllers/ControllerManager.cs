@@ -1,5 +1,6 @@
 using Berth.Controllers.Client;
 using Berth.Controllers.Disruption;
+using Berth.Controllers.Endpoints;
 using Berth.Controllers.Events;
 using Berth.Controllers.GarbageCollection;
 using Berth.Controllers.Runtime;
@@ -13,7 +14,8 @@ namespace Berth.Controllers;
 /// <summary>
 /// The composition of every controller over one <see cref="IApiClient"/> (kube-controller-manager + scheduler +
 /// the simulated kubelet): shared informers, the StatefulSet controller, the garbage collector, the PV binder and
-/// local-path provisioner, the disruption controller, the scheduler and, with `--runtime simulated`, the simulated node.
+/// local-path provisioner, the disruption controller, the Endpoints and EndpointSlice controllers, the scheduler and,
+/// with `--runtime simulated`, the simulated node.
 /// </summary>
 public sealed class ControllerManager : IAsyncDisposable
 {
@@ -29,6 +31,8 @@ public sealed class ControllerManager : IAsyncDisposable
     private readonly PersistentVolumeController _volumes;
     private readonly DisruptionController _disruption;
     private readonly Scheduler _scheduler;
+    private readonly EndpointsController _endpoints;
+    private readonly EndpointSliceController _endpointSlices;
     private readonly SimulatedNode? _node;
     private readonly ControllerManagerOptions _options;
     private readonly IApiClient _client;
@@ -50,6 +54,8 @@ public sealed class ControllerManager : IAsyncDisposable
         _disruptionEvents = new EventRecorder(client, time, "controllermanager");
         _disruption = new DisruptionController(_informers, _disruptionEvents);
         _scheduler = new Scheduler(_informers, _schedulerEvents, _options.NodeName);
+        _endpoints = new EndpointsController(_informers);
+        _endpointSlices = new EndpointSliceController(_informers);
         if (_options.SimulatedNode)
         {
             _node = new SimulatedNode(_informers, _nodeEvents, _options.Simulation with { NodeName = _options.NodeName });
@@ -80,6 +86,8 @@ public sealed class ControllerManager : IAsyncDisposable
         _running.Add(_volumes.RunAsync(ct));
         _running.Add(_disruption.RunAsync(ct));
         _running.Add(_scheduler.RunAsync(ct));
+        _running.Add(_endpoints.RunAsync(ct));
+        _running.Add(_endpointSlices.RunAsync(ct));
         if (_node is not null)
         {
             _running.Add(_node.RunAsync(ct));
@@ -119,6 +127,8 @@ public sealed class ControllerManager : IAsyncDisposable
         _volumes.Dispose();
         _disruption.Dispose();
         _scheduler.Dispose();
+        _endpoints.Dispose();
+        _endpointSlices.Dispose();
         _node?.Dispose();
         _stop.Dispose();
     }

@@ -48,6 +48,8 @@ public static class ResourceCatalog
         new("storage.k8s.io", "v1", "StorageClass", "storageclasses", "storageclass", false, typeof(V1StorageClass),
             ["sc"], NoNames, []),
         new("coordination.k8s.io", "v1", "Lease", "leases", "lease", true, typeof(V1Lease), NoNames, NoNames, []),
+        new("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", "endpointslice", true, typeof(V1EndpointSlice),
+            NoNames, NoNames, []),
     ];
 
     private static readonly Dictionary<string, ResourceDescriptor> ByGroupVersionPlural =

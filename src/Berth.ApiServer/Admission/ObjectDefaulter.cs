@@ -48,6 +48,15 @@ internal static class ObjectDefaulter
                 }
 
                 break;
+            case V1EndpointSlice slice:
+                // upstream discovery/v1 SetDefaults_EndpointPort.
+                foreach (var port in slice.Ports ?? [])
+                {
+                    port.Name ??= "";
+                    port.Protocol ??= "TCP";
+                }
+
+                break;
             case V1StorageClass storageClass:
                 storageClass.ReclaimPolicy ??= "Delete";
                 storageClass.VolumeBindingMode ??= "Immediate";

@@ -27,6 +27,7 @@ internal static class ObjectValidator
         V1ServiceAccount account => MetaOnly(account.Metadata, true, NameValidation.NameIsDNSSubdomain),
         Corev1Event ev => MetaOnly(ev.Metadata, true, NameValidation.NameIsDNSSubdomain),
         V1Lease lease => MetaOnly(lease.Metadata, true, NameValidation.NameIsDNSSubdomain),
+        V1EndpointSlice slice => EndpointSliceValidation.Validate(slice, null),
         IMetadata<V1ObjectMeta> other => MetaOnly(other.Metadata, !string.IsNullOrEmpty(other.Metadata?.NamespaceProperty), NameValidation.NameIsDNSSubdomain),
         _ => [],
     };
@@ -43,6 +44,7 @@ internal static class ObjectValidator
         (V1Secret secret, V1Secret oldSecret) => ConfigDataValidation.ValidateSecret(secret, oldSecret),
         (V1Namespace ns, V1Namespace oldNs) => NamespaceValidation.Validate(ns, oldNs),
         (V1ControllerRevision revision, V1ControllerRevision oldRevision) => ValidateControllerRevision(revision, oldRevision),
+        (V1EndpointSlice slice, V1EndpointSlice oldSlice) => EndpointSliceValidation.Validate(slice, oldSlice),
         (IMetadata<V1ObjectMeta> other, IMetadata<V1ObjectMeta> oldOther) => MetaUpdateOnly(other.Metadata, oldOther.Metadata),
         _ => [],
     };

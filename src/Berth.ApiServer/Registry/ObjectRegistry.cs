@@ -24,14 +24,18 @@ internal sealed class ObjectRegistry
 
     private readonly TimeProvider _time;
 
-    public ObjectRegistry(IStore store, TimeProvider time, bool garbageCollectorEnabled)
+    public ObjectRegistry(IStore store, TimeProvider time, bool garbageCollectorEnabled, string serviceCidr = ClusterIpAllocator.DefaultCidr)
     {
         Store = store;
         _time = time;
         GarbageCollectorEnabled = garbageCollectorEnabled;
+        ClusterIps = new ClusterIpAllocator(serviceCidr);
     }
 
     public IStore Store { get; }
+
+    /// <summary>Service cluster IPs (the service CIDR).</summary>
+    public ClusterIpAllocator ClusterIps { get; }
 
     public TimeProvider Time => _time;
 
@@ -140,6 +144,11 @@ internal sealed class ObjectRegistry
             await CheckNamespaceAcceptsContentAsync(ns, cancellationToken).ConfigureAwait(false);
         }
 
+        if (resource.Kind == "Service")
+        {
+            return await CreateServiceAsync(resource, ns, name, node, options, cancellationToken).ConfigureAwait(false);
+        }
+
         var bytes = Serialize(node);
         var key = resource.Key(ns, name);
         if (options.DryRun)
@@ -154,6 +163,70 @@ internal sealed class ObjectRegistry
         catch (StoreException e)
         {
             throw StoreErrors.Map(e, resource, name);
+        }
+    }
+
+    /// <summary>
+    /// upstream service REST create: the cluster IP is allocated (or the requested one reserved) and the Service stored
+    /// under one allocator lock, so concurrent creates never share an address; a failed write gives it back.
+    /// </summary>
+    private async ValueTask<KeyValue> CreateServiceAsync(ResourceDescriptor resource, string? ns, string name, JsonObject node,
+        WriteOptions options, CancellationToken cancellationToken)
+    {
+        var key = resource.Key(ns, name);
+        using var held = await ClusterIps.LockAsync(Store, cancellationToken).ConfigureAwait(false);
+        if (!options.DryRun && await Store.GetAsync(key, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            // AlreadyExists wins over an allocation error, as upstream (the name is checked before the address).
+            throw Errors.AlreadyExists(resource, name);
+        }
+
+        var spec = node["spec"] as JsonObject ?? new JsonObject();
+        node["spec"] = spec;
+        var ip = await ClusterIps.AllocateAsync(Store, name, ServiceAddressing.From(spec), options.DryRun, cancellationToken)
+            .ConfigureAwait(false);
+        if (ip is not null)
+        {
+            spec["clusterIP"] = ip;
+            spec["clusterIPs"] = new JsonArray(ip);
+        }
+
+        var bytes = Serialize(node);
+        if (options.DryRun)
+        {
+            return new KeyValue(key, bytes, 0, 0);
+        }
+
+        try
+        {
+            return await Store.CreateAsync(key, bytes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreException e)
+        {
+            ReleaseIfHeld(ip);
+            throw StoreErrors.Map(e, resource, name);
+        }
+        catch
+        {
+            ReleaseIfHeld(ip);
+            throw;
+        }
+    }
+
+    private void ReleaseIfHeld(string? ip)
+    {
+        if (ip is not null)
+        {
+            ClusterIps.Release([ip]);
+        }
+    }
+
+    /// <summary>After a Service is gone from the store, its cluster IPs are free again (upstream releases on delete).</summary>
+    private void AfterDelete(ResourceDescriptor resource, KeyValue deleted)
+    {
+        if (resource.Kind == "Service")
+        {
+            ClusterIps.Release(ClusterIpAllocator.ClusterIps(deleted.Value.Span));
         }
     }
 
@@ -182,7 +255,21 @@ internal sealed class ObjectRegistry
     public async ValueTask<KeyValue> GuaranteedUpdateAsync(ResourceDescriptor resource, string? ns, string name, string? subresource,
         WriteOptions options, Func<KeyValue, JsonObject, JsonObject> mutate, CancellationToken cancellationToken)
     {
+        if (resource.Kind == "Service" && subresource is null)
+        {
+            // A Service update may allocate (ExternalName to ClusterIP) or release an address: one at a time.
+            using var held = await ClusterIps.LockAsync(Store, cancellationToken).ConfigureAwait(false);
+            return await GuaranteedUpdateCoreAsync(resource, ns, name, subresource, options, mutate, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await GuaranteedUpdateCoreAsync(resource, ns, name, subresource, options, mutate, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<KeyValue> GuaranteedUpdateCoreAsync(ResourceDescriptor resource, string? ns, string name, string? subresource,
+        WriteOptions options, Func<KeyValue, JsonObject, JsonObject> mutate, CancellationToken cancellationToken)
+    {
         var key = resource.Key(ns, name);
+        var isService = resource.Kind == "Service" && subresource is null;
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -206,7 +293,23 @@ internal sealed class ObjectRegistry
                 throw Errors.Conflict(resource, name, Errors.ModifiedMessage);
             }
 
+            if (isService)
+            {
+                PatchAllocatedValues(currentNode, desired);
+            }
+
             var final = PrepareForUpdate(resource, currentNode, desired, subresource);
+            string? allocated = null;
+            if (isService && ServiceAddressing.From(final["spec"] as JsonObject).NeedsAddress)
+            {
+                // ExternalName became a ClusterIP Service: it gets an address now.
+                var finalSpec = (JsonObject)final["spec"]!;
+                allocated = await ClusterIps.AllocateAsync(Store, name, ServiceAddressing.From(finalSpec), options.DryRun, cancellationToken)
+                    .ConfigureAwait(false);
+                finalSpec["clusterIP"] = allocated;
+                finalSpec["clusterIPs"] = new JsonArray(allocated);
+            }
+
             if (JsonNode.DeepEquals(final, currentNode))
             {
                 // upstream skips a write that changes nothing: same object, same resourceVersion.
@@ -227,21 +330,35 @@ internal sealed class ObjectRegistry
                 if (finalMeta["deletionTimestamp"] is not null && JsonMeta.Finalizers(finalMeta).Count == 0
                     && (JsonMeta.Long(finalMeta, "deletionGracePeriodSeconds") ?? 0) == 0)
                 {
-                    return await Store.DeleteAsync(key, new Preconditions(current.ModRevision), cancellationToken).ConfigureAwait(false);
+                    var deleted = await Store.DeleteAsync(key, new Preconditions(current.ModRevision), cancellationToken).ConfigureAwait(false);
+                    ReleaseIfHeld(allocated);
+                    AfterDelete(resource, current);
+                    return deleted;
                 }
 
-                return await Store.UpdateAsync(key, bytes, new Preconditions(current.ModRevision), cancellationToken).ConfigureAwait(false);
+                var updated = await Store.UpdateAsync(key, bytes, new Preconditions(current.ModRevision), cancellationToken).ConfigureAwait(false);
+                if (isService)
+                {
+                    // Addresses the Service held before and no longer does (it became ExternalName) are free again.
+                    var now = ClusterIpAllocator.ClusterIps(bytes);
+                    ClusterIps.Release(ClusterIpAllocator.ClusterIps(current.Value.Span).Where(ip => !now.Contains(ip)));
+                }
+
+                return updated;
             }
             catch (StoreException e) when (e.Code is StoreErrorCode.Conflict && !preconditioned)
             {
                 // Someone wrote in between: read again and re-apply.
+                ReleaseIfHeld(allocated);
             }
             catch (StoreException e) when (e.Code is StoreErrorCode.Conflict)
             {
+                ReleaseIfHeld(allocated);
                 throw Errors.Conflict(resource, name, Errors.ModifiedMessage);
             }
             catch (StoreException e)
             {
+                ReleaseIfHeld(allocated);
                 throw StoreErrors.Map(e, resource, name);
             }
         }
@@ -302,6 +419,7 @@ internal sealed class ObjectRegistry
                     }
 
                     var deleted = await Store.DeleteAsync(key, new Preconditions(current.ModRevision), cancellationToken).ConfigureAwait(false);
+                    AfterDelete(resource, current);
                     return new DeleteOutcome(deleted, true);
                 }
 
@@ -360,6 +478,7 @@ internal sealed class ObjectRegistry
                 try
                 {
                     await Store.DeleteAsync(item.Key, Preconditions.None, cancellationToken).ConfigureAwait(false);
+                    AfterDelete(r, item);
                 }
                 catch (StoreException e) when (e.Code == StoreErrorCode.NotFound)
                 {
@@ -399,6 +518,39 @@ internal sealed class ObjectRegistry
 
         var grace = request.GracePeriodSeconds ?? JsonMeta.Long(spec, "terminationGracePeriodSeconds") ?? 30;
         return Math.Max(0, grace);
+    }
+
+    /// <summary>
+    /// upstream service strategy patchAllocatedValues and dropTypeDependentFields: a PUT or patch that leaves out
+    /// clusterIP keeps the allocated one; turning a Service into ExternalName drops the address it held.
+    /// </summary>
+    private static void PatchAllocatedValues(JsonObject current, JsonObject desired)
+    {
+        var oldSpec = current["spec"] as JsonObject;
+        if (desired["spec"] is not JsonObject newSpec)
+        {
+            return;
+        }
+
+        var oldAddressing = ServiceAddressing.From(oldSpec);
+        var newType = JsonMeta.String(newSpec, "type") ?? "ClusterIP";
+        if (newType == "ExternalName")
+        {
+            if (oldAddressing.Type != "ExternalName" && JsonMeta.String(newSpec, "clusterIP") == oldAddressing.ClusterIp)
+            {
+                newSpec.Remove("clusterIP");
+                newSpec.Remove("clusterIPs");
+            }
+
+            return;
+        }
+
+        if (string.IsNullOrEmpty(JsonMeta.String(newSpec, "clusterIP")) && !string.IsNullOrEmpty(oldAddressing.ClusterIp)
+            && oldAddressing.Type != "ExternalName")
+        {
+            newSpec["clusterIP"] = oldSpec!["clusterIP"]?.DeepClone();
+            newSpec["clusterIPs"] = oldSpec["clusterIPs"]?.DeepClone();
+        }
     }
 
     private JsonObject PrepareForUpdate(ResourceDescriptor resource, JsonObject current, JsonObject desired, string? subresource)

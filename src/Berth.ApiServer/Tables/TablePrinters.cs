@@ -131,6 +131,14 @@ internal static class TablePrinters
         ], NodeCells),
         ["Lease"] = new([NameColumn, S("Holder", "The holder of the lease."), AgeColumn],
             (o, now) => [Name(o), Str(o, "spec", "holderIdentity"), Age(o, now)]),
+        ["EndpointSlice"] = new(
+        [
+            NameColumn, S("AddressType", "addressType specifies the type of address carried by this EndpointSlice. All addresses in this "
+                + "slice must be the same type. This field is immutable after creation."),
+            S("Ports", "ports specifies the list of network ports exposed by each endpoint in this slice."),
+            S("Endpoints", "endpoints is a list of unique endpoints in this slice. Each slice may include a maximum of 1000 endpoints."),
+            AgeColumn,
+        ], (o, now) => [Name(o), Str(o, "addressType"), DiscoveryPorts(o), DiscoveryEndpoints(o), Age(o, now)]),
     };
 
     private static readonly ResourceTable Default = new(
@@ -351,6 +359,32 @@ internal static class TablePrinters
 
         var result = string.Join(",", list);
         return total > list.Count ? $"{result} + {total - list.Count} more..." : result;
+    }
+
+    /// <summary>upstream formatDiscoveryPorts: up to three port numbers (the name when unset, "*" without either).</summary>
+    private static string DiscoveryPorts(JsonElement o)
+    {
+        var ports = Array(o, "ports").Select(p => Get(p, "port") is { ValueKind: JsonValueKind.Number } n
+            ? n.GetInt64().ToString(CultureInfo.InvariantCulture)
+            : Get(p, "name") is { ValueKind: JsonValueKind.String } name ? name.GetString() ?? "*" : "*").ToList();
+        return ListWithMore(ports);
+    }
+
+    /// <summary>upstream formatDiscoveryEndpoints: the first three addresses over all endpoints.</summary>
+    private static string DiscoveryEndpoints(JsonElement o) =>
+        ListWithMore([.. Array(o, "endpoints").SelectMany(e => Array(e, "addresses")).Select(a => a.GetString() ?? "")]);
+
+    /// <summary>upstream listWithMoreString: "a,b,c + 2 more...", or "&lt;unset&gt;" for none.</summary>
+    private static string ListWithMore(List<string> items)
+    {
+        const int max = 3;
+        if (items.Count == 0)
+        {
+            return "<unset>";
+        }
+
+        var shown = string.Join(",", items.Take(max));
+        return items.Count > max ? $"{shown} + {items.Count - max} more..." : shown;
     }
 
     private static object[] PvcCells(JsonElement o, DateTimeOffset now)

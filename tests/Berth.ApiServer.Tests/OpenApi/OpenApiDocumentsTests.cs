@@ -20,7 +20,7 @@ public sealed class OpenApiDocumentsTests
         var index = JsonNode.Parse(Documents.V3Index)!["paths"]!.AsObject();
 
         Assert.Equal(
-            ["api/v1", "apis/apps/v1", "apis/coordination.k8s.io/v1", "apis/policy/v1", "apis/storage.k8s.io/v1"],
+            ["api/v1", "apis/apps/v1", "apis/coordination.k8s.io/v1", "apis/discovery.k8s.io/v1", "apis/policy/v1", "apis/storage.k8s.io/v1"],
             index.Select(p => p.Key).Order(StringComparer.Ordinal).ToArray());
         var url = index["apis/apps/v1"]!["serverRelativeURL"]!.GetValue<string>();
         Assert.StartsWith("/openapi/v3/apis/apps/v1?hash=", url, StringComparison.Ordinal);
