@@ -107,6 +107,21 @@ public sealed class NodeAgentTests(InProcessNodeFixture fixture) : IClassFixture
         Assert.Equal(later.Status.PodIP, Assert.Single(later.Status.PodIPs).Ip);
     }
 
+    [Fact]
+    public async Task A_server_that_needs_a_moment_to_listen_is_Ready_without_a_failed_readiness_probe_on_record()
+    {
+        Assert.SkipUnless(SandboxServerFixture.IsRoot, "the sandbox runtime needs root");
+        var pod = Pod("slow-listener", "sleep 0.5; mkdir -p /www; echo ok > /www/index.html; exec httpd -f -p 8080 -h /www");
+        pod.Spec.Containers[0].ReadinessProbe = new V1Probe { HttpGet = new V1HTTPGetAction { Path = "/", Port = 8080 }, PeriodSeconds = 30 };
+
+        await fixture.RunPodAsync(pod, p => Condition(p, "Ready") == "True", seconds: 90);
+        await fixture.Node.Agent.FlushEventsAsync();
+        var events = await fixture.Client.ListAsync<Corev1Event>("agent");
+
+        // kubelet would probe once at start (refused), record Unhealthy, and be Ready only at the next period (30 s).
+        Assert.DoesNotContain(events.Items, e => e.InvolvedObject.Name == "slow-listener" && e.Reason == "Unhealthy");
+    }
+
     private async Task WaitGoneAsync(string name, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;

@@ -339,7 +339,7 @@ public sealed class SandboxE2ETests(SandboxServerFixture fixture) : IClassFixtur
 
         var failing = await kubectl.RunAsync($"exec sleeper -n {ns} -- sh -c 'echo out; echo err >&2; exit 3'");
         var input = await kubectl.RunAsync($"exec -i sleeper -n {ns} -- sh -c 'read line; echo \"got $line\"'", stdin: "hello\n");
-        var run = await kubectl.RunAsync($"run once -n {ns} --image=busybox:1.36 --restart=Never --rm -i -- sh -c 'read line; echo \"attached: $line\"'",
+        var run = await kubectl.RunAsync($"run once -n {ns} --image=busybox:1.36 --restart=Never --rm -i -- sh -c 'echo early; read line; echo \"attached: $line\"'",
             stdin: "hi\n", timeoutSeconds: 120);
 
         Assert.Equal(3, failing.ExitCode);
@@ -348,7 +348,7 @@ public sealed class SandboxE2ETests(SandboxServerFixture fixture) : IClassFixtur
         Assert.Contains("command terminated with exit code 3", failing.Stderr, StringComparison.Ordinal);
         Assert.Equal("got hello\n", input.ShouldSucceed().Stdout);
         run.ShouldSucceed();
-        Assert.Contains("attached: hi", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("early\nattached: hi\n", run.Stdout, StringComparison.Ordinal);
         Assert.Contains("pod \"once\" deleted", run.Stdout, StringComparison.Ordinal);
     }
 

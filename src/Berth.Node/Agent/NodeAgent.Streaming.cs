@@ -11,6 +11,7 @@ namespace Berth.Node.Agent;
 public sealed partial class NodeAgent
 {
     private static readonly TimeSpan OutputDrain = TimeSpan.FromSeconds(2);
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<ContainerProcess, object> _attachedOnce = [];
 
     /// <summary>kubelet's GET containerLogs: the current run's CRI log, or the previous run's with previous=true.</summary>
     public async Task StreamLogsAsync(PodLogRequest request, Stream output, CancellationToken cancellationToken)
@@ -126,8 +127,12 @@ public sealed partial class NodeAgent
             input = CopyInputAsync(fromClient, toProcess, closeAtEnd: spec.StdinOnce == true, done.Token);
         }
 
+        // Better than upstream: the first attach to a stdinOnce container (kubectl run -i, kubectl debug) gets the run's
+        // output from its start, so a command that printed before kubectl attached is not lost (upstream prints "If you
+        // don't see a command prompt" for that race). Later attaches start at the current end, as upstream.
+        var fromStart = spec.Stdin == true && spec.StdinOnce == true && _attachedOnce.TryAdd(process, string.Empty);
         var output = ContainerLogReader.AttachAsync(process.LogPath, streams.Stdout, request.Tty ? streams.Stdout : streams.Stderr,
-            process.Exited, _time, done.Token);
+            process.Exited, _time, done.Token, fromStart);
         try
         {
             await Task.WhenAny(output, process.Exited).WaitAsync(cancellationToken).ConfigureAwait(false);

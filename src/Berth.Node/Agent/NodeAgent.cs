@@ -105,6 +105,9 @@ public sealed partial class NodeAgent : IPodStreamingBackend, IAsyncDisposable
         }
     }
 
+    /// <summary>Waits until every event recorded so far is written (tests).</summary>
+    public Task FlushEventsAsync() => _recorder.FlushAsync();
+
     private bool Mine(V1Pod pod) => pod.Spec?.NodeName == _options.NodeName;
 
     private void OnPod(V1Pod pod)

@@ -104,12 +104,17 @@ internal static class ContainerLogReader
     /// kubectl attach's output: what the run writes from now on, each record to the stream it came from, until the run
     /// has ended and its last output is served, or <paramref name="cancellationToken"/> fires.
     /// </summary>
+    /// <param name="fromStart">Serve the run's output from its first line (the first attach of a `kubectl run -i` container).</param>
     public static async Task AttachAsync(string path, Stream? stdout, Stream? stderr, Task runEnded, TimeProvider time,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, bool fromStart = false)
     {
         await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete,
             bufferSize: 1, FileOptions.SequentialScan);
-        file.Seek(0, SeekOrigin.End);
+        if (!fromStart)
+        {
+            file.Seek(0, SeekOrigin.End);
+        }
+
         var reader = new RecordReader(file);
         while (!cancellationToken.IsCancellationRequested)
         {

@@ -66,6 +66,13 @@ public sealed partial class PodWorker
             await Task.Delay(TimeSpan.FromSeconds(probe.InitialDelaySeconds.Value), _time, ct).ConfigureAwait(false);
         }
 
+        // Where Berth does better than kubelet: until a readiness probe first succeeds, a failure within its first
+        // period is retried after 100 ms (doubling) without counting or an Unhealthy event, so a server that needs
+        // a moment to listen is Ready then instead of a whole period later. From the end of the first period on, it
+        // is kubelet's cadence and counting.
+        var warmingUp = kind == ProbeKind.Readiness;
+        var firstAttempt = _time.GetTimestamp();
+        var retry = TimeSpan.FromMilliseconds(100);
         while (!ct.IsCancellationRequested && !process.Exited.IsCompleted)
         {
             var (ok, output) = await _probes.RunAsync(_sandbox!, process, container, probe, env, ct).ConfigureAwait(false);
@@ -74,6 +81,14 @@ public sealed partial class PodWorker
                 break;
             }
 
+            if (!ok && warmingUp && period - _time.GetElapsedTime(firstAttempt) is var left && left > TimeSpan.Zero)
+            {
+                await Task.Delay(retry < left ? retry : left, _time, ct).ConfigureAwait(false);
+                retry *= 2;
+                continue;
+            }
+
+            warmingUp = false;
             if (ok)
             {
                 successes++;
