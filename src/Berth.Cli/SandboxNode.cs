@@ -42,8 +42,9 @@ internal sealed class SandboxNode : IAsyncDisposable
         ClusterNetworking networking;
         try
         {
+            // BERTH_DNS_FORWARD: "none" (tests: never query a real resolver) or ADDRESS:PORT; unset uses /etc/resolv.conf.
             networking = await ClusterNetworking.StartAsync(InProcessApiClient.For(server, "kube-proxy"), runtime, server.ServiceCidr,
-                options.ClusterDomain, cancellationToken).ConfigureAwait(false);
+                options.ClusterDomain, Environment.GetEnvironmentVariable("BERTH_DNS_FORWARD"), cancellationToken).ConfigureAwait(false);
         }
         catch
         {

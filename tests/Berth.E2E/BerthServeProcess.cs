@@ -57,6 +57,9 @@ public sealed class BerthServeProcess : IAsyncDisposable
             start.ArgumentList.Add(arg);
         }
 
+        // Cluster DNS must not forward test pods' lookups to the machine's real resolvers.
+        start.Environment["BERTH_DNS_FORWARD"] = "none";
+
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start berth serve");
         var server = new BerthServeProcess(process, dataDir, port);
         process.OutputDataReceived += (_, e) => server.Append(e.Data);

@@ -44,6 +44,8 @@ public sealed class InProcessNodeFixture : IAsyncLifetime
         Client = InProcessApiClient.For(_server);
         _controllers = new ControllerManager(Client, TimeProvider.System, new ControllerManagerOptions { DataDir = DataDir, SimulatedNode = false });
         await _controllers.StartAsync();
+        // Cluster DNS must not forward test pods' lookups to the machine's real resolvers.
+        Environment.SetEnvironmentVariable("BERTH_DNS_FORWARD", "none");
         _node = await SandboxNode.StartAsync(_server, DataDir, CancellationToken.None, podCidr: "10.91.0.0/16");
         await Client.CreateAsync(new V1Namespace { ApiVersion = "v1", Kind = "Namespace", Metadata = new V1ObjectMeta { Name = "agent" } });
     }

@@ -31,10 +31,19 @@ public sealed class ClusterNetworking : IAsyncDisposable
 
     internal ServiceProxy Proxy { get; }
 
-    /// <summary>Starts both in the runtime's hub namespace; names outside the cluster go to the host's resolvers.</summary>
+    /// <summary>
+    /// Starts both in the runtime's hub namespace. <paramref name="forward"/> says where names outside the cluster go:
+    /// null for the host's resolvers (/etc/resolv.conf), "none" to answer them SERVFAIL at once (tests, which must not
+    /// query real resolvers), or "ADDRESS:PORT" for one resolver.
+    /// </summary>
     public static Task<ClusterNetworking> StartAsync(IApiClient client, SandboxRuntime runtime, string serviceCidr, string zone,
-        CancellationToken cancellationToken = default) =>
-        StartAsync(client, runtime.Hub, serviceCidr, zone, null, cancellationToken);
+        string? forward = null, CancellationToken cancellationToken = default) =>
+        StartAsync(client, runtime.Hub, serviceCidr, zone, forward switch
+        {
+            null or "" => null,
+            "none" => new UpstreamDnsForwarder([]),
+            _ => new UpstreamDnsForwarder([System.Net.IPEndPoint.Parse(forward)]),
+        }, cancellationToken);
 
     /// <param name="forwarder">Where names outside the cluster go; null reads the host's /etc/resolv.conf.</param>
     internal static async Task<ClusterNetworking> StartAsync(IApiClient client, HubNetwork hub, string serviceCidr = ServiceProxy.DefaultServiceCidr,
