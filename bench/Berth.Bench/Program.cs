@@ -14,6 +14,7 @@ internal static class Program
         ["sts"] = StsBenchmarks.RunAsync,
         ["pod"] = PodBenchmarks.RunAsync,
         ["patch"] = PatchBenchmarks.RunAsync,
+        ["up"] = UpBenchmarks.RunAsync,
         ["dns"] = DnsBenchmarks.RunAsync,
     };
 

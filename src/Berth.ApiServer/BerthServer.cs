@@ -1,6 +1,7 @@
 using System.Net;
 using Berth.ApiServer.Discovery;
 using Berth.ApiServer.Http;
+using Berth.ApiServer.Metrics;
 using Berth.ApiServer.OpenApi;
 using Berth.ApiServer.Registry;
 using Berth.ApiServer.Serving;
@@ -111,8 +112,9 @@ public sealed class BerthServer : IAsyncDisposable
             var podStreaming = new PodStreamingSlot { Backend = options.PodStreaming };
             var openApi = new OpenApiDocuments(Core.ResourceCatalog.All, ApiHandler.OpenApiVersion);
             var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Berth.ApiServer");
-            var handler = new ApiHandler(credentials.Token, new DiscoveryDocuments(), openApi,
-                new ResourceEndpoints(registry, new PodStreamingEndpoints(registry, podStreaming, logger)), logger);
+            var metrics = options.MetricsSource is { } source ? new MetricsApi(registry, source) : null;
+            var handler = new ApiHandler(credentials.Token, new DiscoveryDocuments(metrics is null ? null : MetricsApi.Resources), openApi,
+                new ResourceEndpoints(registry, new PodStreamingEndpoints(registry, podStreaming, logger)), logger, metrics);
             app.Run(handler.HandleAsync);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
 

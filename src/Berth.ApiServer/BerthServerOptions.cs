@@ -34,6 +34,12 @@ public sealed class BerthServerOptions
     /// </summary>
     public IPodStreamingBackend? PodStreaming { get; init; }
 
+    /// <summary>
+    /// Serves metrics.k8s.io/v1beta1 (kubectl top) from this source's figures; null leaves the group out of
+    /// discovery, so kubectl says "Metrics API not available" as it does on a cluster without metrics-server.
+    /// </summary>
+    public Berth.Core.Metrics.IMetricsSource? MetricsSource { get; init; }
+
     /// <summary>Extra services, for example hosted controllers, registered beside the API server.</summary>
     public Action<IServiceCollection>? ConfigureServices { get; init; }
 

@@ -16,6 +16,6 @@ internal static class DataDirectory
             return Path.GetFullPath(env);
         }
 
-        return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".berth");
+        return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile, Environment.SpecialFolderOption.DoNotVerify), ".berth");
     }
 }

@@ -8,6 +8,9 @@ internal static class Program
     {
         var root = new RootCommand("Berth: StatefulSets on one machine, driven by real kubectl.")
         {
+            UpCommand.Create(),
+            DownCommand.Create(),
+            StatusCommand.Create(),
             ServeCommand.Create(),
         };
         return root.Parse(args).InvokeAsync();

@@ -2,7 +2,9 @@ using System.CommandLine;
 using System.Net;
 using Berth.ApiServer;
 using Berth.ApiServer.Client;
+using Berth.Cli.Daemon;
 using Berth.Controllers;
+using Berth.Controllers.Simulation;
 using Berth.Node.Runtime;
 using Berth.Storage;
 using Berth.Storage.Memory;
@@ -16,6 +18,8 @@ namespace Berth.Cli;
 /// </summary>
 internal static class ServeCommand
 {
+    private const string NodeName = "berth";
+
     public static Command Create()
     {
         var dataDir = new Option<string?>("--data-dir") { Description = "Data directory (default: $BERTH_DATA_DIR, else ~/.berth)" };
@@ -72,6 +76,19 @@ internal static class ServeCommand
 
             var dir = DataDirectory.Resolve(result.GetValue(dataDir));
             var storeKind = result.GetValue(store)!;
+            ServeLease lease;
+            try
+            {
+                // berth.pid: berth up/down/status find this process by it; a second serve on the data dir is refused.
+                lease = ServeLease.Acquire(dir);
+            }
+            catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException)
+            {
+                await Console.Error.WriteLineAsync("berth serve: " + e.Message).ConfigureAwait(false);
+                return 1;
+            }
+
+            using var leaseScope = lease;
             BerthServer server;
             try
             {
@@ -82,6 +99,9 @@ internal static class ServeCommand
                     AllowNonLoopback = result.GetValue(allowNonLoopback),
                     OpenStore = ct => OpenStore(storeKind, dir, ct),
                     GarbageCollectorEnabled = true,
+                    // kubectl top: the simulated node's figures. The sandbox node's cgroup figures are not served yet, so
+                    // with it metrics.k8s.io stays absent and kubectl top says "Metrics API not available".
+                    MetricsSource = runtimeChoice == "simulated" ? new SimulatedMetricsSource(NodeName, TimeProvider.System) : null,
                 }, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is InvalidOperationException or IOException or StoreException or UnauthorizedAccessException)
@@ -97,6 +117,7 @@ internal static class ServeCommand
                     new ControllerManagerOptions
                     {
                         DataDir = dir,
+                        NodeName = NodeName,
                         SimulatedNode = !sandbox,
                         // Simulated containers take as long to stop as a small real process does. With an instant
                         // stop, a StatefulSet re-creates the pod between kubectl delete's GET and its LIST, and

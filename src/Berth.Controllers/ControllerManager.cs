@@ -1,4 +1,5 @@
 using Berth.Controllers.Client;
+using Berth.Controllers.Disruption;
 using Berth.Controllers.Endpoints;
 using Berth.Controllers.Events;
 using Berth.Controllers.GarbageCollection;
@@ -13,8 +14,8 @@ namespace Berth.Controllers;
 /// <summary>
 /// The composition of every controller over one <see cref="IApiClient"/> (kube-controller-manager + scheduler +
 /// the simulated kubelet): shared informers, the StatefulSet controller, the garbage collector, the PV binder and
-/// local-path provisioner, the Endpoints and EndpointSlice controllers, the scheduler and, with `--runtime simulated`,
-/// the simulated node.
+/// local-path provisioner, the disruption controller, the Endpoints and EndpointSlice controllers, the scheduler and,
+/// with `--runtime simulated`, the simulated node.
 /// </summary>
 public sealed class ControllerManager : IAsyncDisposable
 {
@@ -24,9 +25,11 @@ public sealed class ControllerManager : IAsyncDisposable
     private readonly EventRecorder _schedulerEvents;
     private readonly EventRecorder _nodeEvents;
     private readonly EventRecorder _volumeEvents;
+    private readonly EventRecorder _disruptionEvents;
     private readonly StatefulSetController _statefulSets;
     private readonly GarbageCollector _garbageCollector;
     private readonly PersistentVolumeController _volumes;
+    private readonly DisruptionController _disruption;
     private readonly Scheduler _scheduler;
     private readonly EndpointsController _endpoints;
     private readonly EndpointSliceController _endpointSlices;
@@ -47,6 +50,9 @@ public sealed class ControllerManager : IAsyncDisposable
         _garbageCollector = new GarbageCollector(_informers);
         _volumeEvents = new EventRecorder(client, time, "persistentvolume-controller");
         _volumes = new PersistentVolumeController(_informers, _volumeEvents, _options.DataDir, _options.NodeName);
+        // upstream's disruption controller records as "controllermanager".
+        _disruptionEvents = new EventRecorder(client, time, "controllermanager");
+        _disruption = new DisruptionController(_informers, _disruptionEvents);
         _scheduler = new Scheduler(_informers, _schedulerEvents, _options.NodeName);
         _endpoints = new EndpointsController(_informers);
         _endpointSlices = new EndpointSliceController(_informers);
@@ -78,6 +84,7 @@ public sealed class ControllerManager : IAsyncDisposable
         _running.Add(_statefulSets.RunAsync(ct));
         _running.Add(_garbageCollector.RunAsync(ct));
         _running.Add(_volumes.RunAsync(ct));
+        _running.Add(_disruption.RunAsync(ct));
         _running.Add(_scheduler.RunAsync(ct));
         _running.Add(_endpoints.RunAsync(ct));
         _running.Add(_endpointSlices.RunAsync(ct));
@@ -94,6 +101,7 @@ public sealed class ControllerManager : IAsyncDisposable
         await _schedulerEvents.FlushAsync().ConfigureAwait(false);
         await _nodeEvents.FlushAsync().ConfigureAwait(false);
         await _volumeEvents.FlushAsync().ConfigureAwait(false);
+        await _disruptionEvents.FlushAsync().ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
@@ -113,9 +121,11 @@ public sealed class ControllerManager : IAsyncDisposable
         await _schedulerEvents.DisposeAsync().ConfigureAwait(false);
         await _nodeEvents.DisposeAsync().ConfigureAwait(false);
         await _volumeEvents.DisposeAsync().ConfigureAwait(false);
+        await _disruptionEvents.DisposeAsync().ConfigureAwait(false);
         _statefulSets.Dispose();
         _garbageCollector.Dispose();
         _volumes.Dispose();
+        _disruption.Dispose();
         _scheduler.Dispose();
         _endpoints.Dispose();
         _endpointSlices.Dispose();

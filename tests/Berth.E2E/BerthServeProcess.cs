@@ -117,6 +117,16 @@ public sealed class BerthServeProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>A crash: SIGKILL to serve alone (its pods die with it through bwrap's --die-with-parent).</summary>
+    public async Task CrashAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: false);
+            await _process.WaitForExitAsync();
+        }
+    }
+
     /// <summary>The PID of the serve process (tests look for what it left behind).</summary>
     public int ProcessId => _process.Id;
 

@@ -63,7 +63,7 @@ public sealed class Kubectl
     }
 
     /// <summary>Splits like a shell for the simple quoting the tests use ('...' and "...").</summary>
-    private static List<string> Split(string arguments)
+    internal static List<string> Split(string arguments)
     {
         var result = new List<string>();
         var current = new System.Text.StringBuilder();

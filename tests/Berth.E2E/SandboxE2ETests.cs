@@ -104,21 +104,29 @@ public sealed class SandboxE2ETests(SandboxServerFixture fixture) : IClassFixtur
         var (kubectl, ns) = await SetUpAsync("seed004");
         (await kubectl.RunAsync("apply -f -", ScratchAndData(ns))).ShouldSucceed();
         await WaitReadyAsync(kubectl, ns, "demo-0");
-        var first = await UntilAsync(kubectl, $"logs demo-0 -n {ns}", s => s.Contains("/data:", StringComparison.Ordinal));
+        // The seed's steps: write test.txt with kubectl exec, see it, delete the pod, look again.
+        (await kubectl.RunAsync($"exec demo-0 -n {ns} -- sh -c 'echo 456 > /scratch/exec.txt && echo 456 > /data/exec.txt'")).ShouldSucceed();
+        var listed = (await kubectl.RunAsync($"exec demo-0 -n {ns} -- ls -la /scratch/")).ShouldSucceed().Stdout;
         var uid = await UidAsync(kubectl, ns, "demo-0");
 
         (await kubectl.RunAsync($"delete pod demo-0 -n {ns}", timeoutSeconds: 90)).ShouldSucceed();
         await UntilAsync(kubectl, $"get pod demo-0 -n {ns} -o jsonpath={{.metadata.uid}}", s => s.Length > 0 && s != uid);
         await WaitReadyAsync(kubectl, ns, "demo-0");
+        var gone = await kubectl.RunAsync($"exec demo-0 -n {ns} -- cat /scratch/exec.txt");
+        var kept = (await kubectl.RunAsync($"exec demo-0 -n {ns} -- cat /data/exec.txt")).ShouldSucceed().Stdout;
         var second = await UntilAsync(kubectl, $"logs demo-0 -n {ns}", s => s.Contains("/data:", StringComparison.Ordinal));
 
-        Assert.Contains("/scratch: created", first, StringComparison.Ordinal);
-        Assert.Contains("/data: created", first, StringComparison.Ordinal);
+        Assert.Contains("exec.txt", listed, StringComparison.Ordinal);
+        Assert.Equal(1, gone.ExitCode);
+        Assert.Contains("cat: can't open '/scratch/exec.txt': No such file or directory", gone.Stderr, StringComparison.Ordinal);
+        Assert.Contains("command terminated with exit code 1", gone.Stderr, StringComparison.Ordinal);
+        Assert.Equal("456\n", kept);
+        // The container's own start-up check says the same: the emptyDir is new, the claim kept its file.
         Assert.Contains("/scratch: created", second, StringComparison.Ordinal);
         Assert.Contains("/data: found 123", second, StringComparison.Ordinal);
         // The claim's directory is a plain directory under DATA/volumes.
         var volume = (await kubectl.RunAsync($"get pvc data-demo-0 -n {ns} -o jsonpath={{.spec.volumeName}}")).ShouldSucceed().Stdout;
-        Assert.Equal("123\n", await File.ReadAllTextAsync(Path.Combine(fixture.Server.DataDir, "volumes", volume, "test.txt")));
+        Assert.Equal("456\n", await File.ReadAllTextAsync(Path.Combine(fixture.Server.DataDir, "volumes", volume, "exec.txt")));
     }
 
     private static string Postgres(string ns) => $$$"""
@@ -230,16 +238,19 @@ public sealed class SandboxE2ETests(SandboxServerFixture fixture) : IClassFixtur
 
         var logs = (await kubectl.RunAsync($"logs postgres-0 -n {ns}")).ShouldSucceed().Stdout;
         Assert.Contains("database system is ready to accept connections", logs, StringComparison.Ordinal);
-        var env = (await kubectl.RunAsync($"get pod postgres-1 -n {ns} -o jsonpath={{.status.podIP}}")).ShouldSucceed().Stdout;
+        var version = (await kubectl.RunAsync($"exec postgres-0 -n {ns} -- psql -U postgres -c \"SELECT version();\"")).ShouldSucceed().Stdout;
+        Assert.Contains("PostgreSQL 15", version, StringComparison.Ordinal);
+        var hostname = (await kubectl.RunAsync($"exec postgres-2 -n {ns} -- sh -c 'hostname; cat /etc/hostname; echo $POD_NAME'")).ShouldSucceed().Stdout;
+        Assert.Equal("postgres-2\npostgres-2\npostgres-2\n", hostname);
 
-        // Rows written over the pod network (psql from the hub namespace, with the Secret's password).
-        var psql = new[] { "env", "PGPASSWORD=s3cr3t-pw", "psql", "-h", env, "-U", "postgres", "-Atc" };
-        var write = await InHubAsync(fixture.Server, [.. psql, "CREATE TABLE visits (n int); INSERT INTO visits VALUES (42);"]);
-        Assert.True(write.Code == 0, write.Output);
+        // Rows written with kubectl exec (psql on the pod's own socket) ...
+        (await kubectl.RunAsync($"exec postgres-1 -n {ns} -- psql -U postgres -v ON_ERROR_STOP=1 -c \"CREATE TABLE visits (n int); INSERT INTO visits VALUES (42);\""))
+            .ShouldSucceed();
         var uid = await UidAsync(kubectl, ns, "postgres-1");
         (await kubectl.RunAsync($"delete pod postgres-1 -n {ns}", timeoutSeconds: 90)).ShouldSucceed();
         await UntilAsync(kubectl, $"get pod postgres-1 -n {ns} -o jsonpath={{.metadata.uid}}", s => s.Length > 0 && s != uid);
         await WaitReadyAsync(kubectl, ns, "postgres-1", seconds: 180);
+        // ... are there after the pod is re-created, read over the pod network with the Secret's password.
         var ip = (await kubectl.RunAsync($"get pod postgres-1 -n {ns} -o jsonpath={{.status.podIP}}")).ShouldSucceed().Stdout;
         var read = await InHubAsync(fixture.Server, ["env", "PGPASSWORD=s3cr3t-pw", "psql", "-h", ip, "-U", "postgres", "-Atc", "SELECT n FROM visits"]);
         Assert.True(read.Code == 0, read.Output);
@@ -284,6 +295,61 @@ public sealed class SandboxE2ETests(SandboxServerFixture fixture) : IClassFixtur
         Assert.Equal("hello from the claim\n", body);
         var log = await UntilAsync(kubectl, $"logs web-0 -n {ns}", s => s.Contains("GET / HTTP/1.1", StringComparison.Ordinal));
         Assert.Contains("kube-probe/", log, StringComparison.Ordinal);
+
+        // kubectl port-forward: loopback on this side, the pod's port on the other.
+        var port = FreePort();
+        var forward = kubectl.RunAsync($"port-forward pod/web-0 -n {ns} {port}:80", timeoutSeconds: 20);
+        string forwarded = "";
+        using (var http = new HttpClient())
+        {
+            for (var attempt = 0; attempt < 60 && forwarded.Length == 0; attempt++)
+            {
+                await Task.Delay(250);
+                try
+                {
+                    forwarded = await http.GetStringAsync($"http://127.0.0.1:{port}/");
+                }
+                catch (HttpRequestException)
+                {
+                }
+            }
+        }
+
+        var forwardLog = await forward;
+        Assert.Equal("hello from the claim\n", forwarded);
+        Assert.Contains($"Forwarding from 127.0.0.1:{port} -> 80", forwardLog.Stdout, StringComparison.Ordinal);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [Theory]
+    [InlineData("1.33")]
+    [InlineData("1.27")]
+    public async Task Exec_returns_the_commands_exit_code_and_run_with_stdin_attaches_until_the_pod_completes(string version)
+    {
+        var (_, ns) = await SetUpAsync("exec-" + version.Replace(".", "", StringComparison.Ordinal));
+        var kubectl = fixture.Kubectl(version);
+        (await kubectl.RunAsync($"run sleeper -n {ns} --image=busybox:1.36 --command -- sleep 3600")).ShouldSucceed();
+        await WaitReadyAsync(kubectl, ns, "sleeper");
+
+        var failing = await kubectl.RunAsync($"exec sleeper -n {ns} -- sh -c 'echo out; echo err >&2; exit 3'");
+        var input = await kubectl.RunAsync($"exec -i sleeper -n {ns} -- sh -c 'read line; echo \"got $line\"'", stdin: "hello\n");
+        var run = await kubectl.RunAsync($"run once -n {ns} --image=busybox:1.36 --restart=Never --rm -i -- sh -c 'read line; echo \"attached: $line\"'",
+            stdin: "hi\n", timeoutSeconds: 120);
+
+        Assert.Equal(3, failing.ExitCode);
+        Assert.Equal("out\n", failing.Stdout);
+        Assert.Contains("err", failing.Stderr, StringComparison.Ordinal);
+        Assert.Contains("command terminated with exit code 3", failing.Stderr, StringComparison.Ordinal);
+        Assert.Equal("got hello\n", input.ShouldSucceed().Stdout);
+        run.ShouldSucceed();
+        Assert.Contains("attached: hi", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("pod \"once\" deleted", run.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -524,6 +590,67 @@ public sealed class SandboxE2ETests(SandboxServerFixture fixture) : IClassFixtur
             Assert.Equal(0, await second.StopAsync(TimeSpan.FromSeconds(60)));
             Assert.DoesNotContain(Mounts(), m => m.StartsWith(dataDir + "/", StringComparison.Ordinal));
             Assert.Empty(ProcessesMentioning(dataDir));
+        }
+        finally
+        {
+            if (second is not null)
+            {
+                await second.DisposeAsync();
+            }
+            else
+            {
+                await server.DisposeAsync();
+            }
+
+            Directory.Delete(cache, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task After_a_crash_the_next_start_removes_what_the_crashed_run_left_and_runs_the_pods_again()
+    {
+        Assert.SkipUnless(SandboxServerFixture.IsRoot, "the sandbox runtime needs root");
+        var server = await BerthServeProcess.StartAsync(runtime: "sandbox");
+        var dataDir = server.DataDir;
+        var cache = Directory.CreateTempSubdirectory("berth-kubectl-cache-").FullName;
+        BerthServeProcess? second = null;
+        try
+        {
+            var kubectl = new Kubectl("1.33", server.Kubeconfig, cache);
+            (await kubectl.RunAsync("apply -f -", Manifests.Namespace("crash"))).ShouldSucceed();
+            (await kubectl.RunAsync("apply -f -", ScratchAndData("crash"))).ShouldSucceed();
+            await WaitReadyAsync(kubectl, "crash", "demo-0");
+            var runId = Path.GetFileName(Directory.EnumerateFiles("/run/berth/runs")
+                .First(f => File.ReadAllText(f).Split(' ')[0] == server.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            // The pod (same UID) gets its sandbox at the same path again: a marker in the old sandbox directory tells
+            // the old one from the new.
+            var podMounts = Mounts().Where(m => m.StartsWith(dataDir + "/node/pods/", StringComparison.Ordinal)).ToList();
+            var sandboxDir = Assert.Single(Directory.GetDirectories(Path.Combine(dataDir, "node", "pods")));
+            await File.WriteAllTextAsync(Path.Combine(sandboxDir, "from-the-crashed-run"), "stale");
+
+            await server.CrashAsync();
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (ProcessesMentioning(dataDir).Count > 0 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+
+            // The pods died with serve; the overlay roots and the run's namespaces are what a crash leaves.
+            Assert.Empty(ProcessesMentioning(dataDir));
+            Assert.NotEmpty(podMounts);
+            Assert.All(podMounts, m => Assert.Contains(m, Mounts()));
+
+            second = await BerthServeProcess.StartAsync(runtime: "sandbox", dataDir: dataDir);
+            kubectl = new Kubectl("1.33", second.Kubeconfig, cache);
+            await UntilAsync(kubectl, "logs demo-0 -n crash", s => s.Contains("/data: found 123", StringComparison.Ordinal), seconds: 120);
+
+            // One overlay root per pod path: the stale one was unmounted, not stacked under the new one.
+            Assert.Single(Mounts(), m => m.StartsWith(dataDir + "/node/pods/", StringComparison.Ordinal));
+            Assert.False(File.Exists(Path.Combine(sandboxDir, "from-the-crashed-run")));
+            Assert.Empty(Directory.Exists("/run/netns") ? Directory.EnumerateFiles("/run/netns", $"berth-{runId}-*") : []);
+            Assert.False(File.Exists(Path.Combine("/run/berth/runs", runId)));
+            Assert.Equal(0, await second.StopAsync(TimeSpan.FromSeconds(60)));
+            Assert.DoesNotContain(Mounts(), m => m.StartsWith(dataDir + "/", StringComparison.Ordinal));
         }
         finally
         {

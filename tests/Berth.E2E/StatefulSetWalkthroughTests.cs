@@ -256,4 +256,117 @@ public sealed class StatefulSetWalkthroughTests : IClassFixture<ServerFixture>
         Assert.Matches(@"web-0\s+0/1\s+Pending", pod);
         Assert.Matches(@"www-web-0\s+Pending", pvc);
     }
+    [Theory]
+    [MemberData(nameof(Versions))]
+    public async Task Scaling_down_keeps_the_claim_and_scaling_back_up_reuses_it(string version)
+    {
+        // Seed 001, "スケールダウン時のデータ損失": scale to 2, www-web-2 stays; scale to 3, web-2 gets it back.
+        var (kubectl, ns) = await SetUpAsync(version, "rescale");
+        (await kubectl.RunAsync("apply -f -", Web(ns))).ShouldSucceed();
+        await RolledOutAsync(kubectl, ns);
+        var volume = (await kubectl.RunAsync($"get pvc www-web-2 -n {ns} -o jsonpath={{.spec.volumeName}}")).ShouldSucceed().Stdout;
+
+        (await kubectl.RunAsync($"scale statefulset web -n {ns} --replicas=2")).ShouldSucceed();
+        await UntilAsync(kubectl, $"get pods -n {ns} -o name", s => s.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length == 2);
+        var kept = (await kubectl.RunAsync($"get pvc -n {ns} --no-headers")).ShouldSucceed().Stdout;
+        (await kubectl.RunAsync($"patch statefulset web -n {ns} -p '{{\"spec\":{{\"replicas\":3}}}}'")).ShouldSucceed();
+        await RolledOutAsync(kubectl, ns);
+        var claim = (await kubectl.RunAsync($"get pod web-2 -n {ns} -o jsonpath={{.spec.volumes[0].persistentVolumeClaim.claimName}}"))
+            .ShouldSucceed().Stdout;
+        var after = (await kubectl.RunAsync($"get pvc www-web-2 -n {ns} -o jsonpath={{.spec.volumeName}}")).ShouldSucceed().Stdout;
+        var claims = (await kubectl.RunAsync($"get pvc -n {ns} -o name")).ShouldSucceed().Stdout;
+
+        Assert.Matches(@"www-web-2\s+Bound", kept);
+        Assert.Equal("www-web-2", claim);
+        Assert.Equal(volume, after);
+        Assert.Equal(3, claims.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    [Theory]
+    [MemberData(nameof(Versions))]
+    public async Task An_emptyDir_pod_comes_back_with_a_fresh_volume_while_a_claim_pod_gets_its_claim_back(string version)
+    {
+        // Seed 004: the catalog MySQL on emptyDir, then on a PVC (examples/catalog-mysql*.yaml in this test's namespace).
+        var (kubectl, ns) = await SetUpAsync(version, "catalog");
+        string Example(string file) => File.ReadAllText(Path.Combine(BerthCli.Examples, file))
+            .Replace("namespace: catalog", "namespace: " + ns, StringComparison.Ordinal)
+            .Replace("kind: Namespace\nmetadata:\n  name: catalog", "kind: Namespace\nmetadata:\n  name: " + ns, StringComparison.Ordinal);
+        (await kubectl.RunAsync("apply -f -", Example("catalog-mysql.yaml") + "\n---\n" + Example("catalog-mysql-pvc.yaml"))).ShouldSucceed();
+        await UntilAsync(kubectl, $"get sts -n {ns} -o jsonpath={{.items[*].status.readyReplicas}}", s => s == "1 1");
+        var described = (await kubectl.RunAsync($"describe statefulset -n {ns} catalog-mysql")).ShouldSucceed().Stdout;
+        var emptyDirUid = (await kubectl.RunAsync($"get pod catalog-mysql-0 -n {ns} -o jsonpath={{.metadata.uid}}")).ShouldSucceed().Stdout;
+        var claimUid = (await kubectl.RunAsync($"get pod catalog-mysql-pvc-0 -n {ns} -o jsonpath={{.metadata.uid}}")).ShouldSucceed().Stdout;
+        var volume = (await kubectl.RunAsync($"get pvc data-catalog-mysql-pvc-0 -n {ns} -o jsonpath={{.spec.volumeName}}")).ShouldSucceed().Stdout;
+
+        var deleted = (await kubectl.RunAsync($"delete pods -n {ns} -l app.kubernetes.io/component=mysql")).ShouldSucceed().Stdout;
+        (await kubectl.RunAsync($"delete pods -n {ns} -l app.kubernetes.io/component=mysql-pvc")).ShouldSucceed();
+        await UntilAsync(kubectl, $"get pod catalog-mysql-0 -n {ns} -o jsonpath={{.metadata.uid}}", s => s.Length > 0 && s != emptyDirUid);
+        var waited = (await kubectl.RunAsync(
+            $"wait --for=condition=Ready pod -n {ns} -l app.kubernetes.io/component=mysql --timeout=30s", timeoutSeconds: 40)).ShouldSucceed().Stdout;
+        await UntilAsync(kubectl, $"get pod catalog-mysql-pvc-0 -n {ns} -o jsonpath={{.metadata.uid}}", s => s.Length > 0 && s != claimUid);
+        var emptyDir = (await kubectl.RunAsync($"get pod catalog-mysql-0 -n {ns} -o jsonpath={{.spec.volumes[0].emptyDir}}")).ShouldSucceed().Stdout;
+        var claim = (await kubectl.RunAsync($"get pod catalog-mysql-pvc-0 -n {ns} -o jsonpath={{.spec.volumes[0].persistentVolumeClaim.claimName}}"))
+            .ShouldSucceed().Stdout;
+        var after = (await kubectl.RunAsync($"get pvc data-catalog-mysql-pvc-0 -n {ns} -o jsonpath={{.spec.volumeName}}")).ShouldSucceed().Stdout;
+        var claims = (await kubectl.RunAsync($"get pvc -n {ns} -o name")).ShouldSucceed().Stdout;
+
+        Assert.Matches(@"Type:\s+EmptyDir \(a temporary directory that shares a pod's lifetime\)", described);
+        Assert.Matches(@"Volume Claims:\s+<none>", described);
+        Assert.Contains("pod \"catalog-mysql-0\" deleted", deleted, StringComparison.Ordinal);
+        Assert.Contains("pod/catalog-mysql-0 condition met", waited, StringComparison.Ordinal);
+        Assert.Equal("{}", emptyDir);
+        Assert.Equal("data-catalog-mysql-pvc-0", claim);
+        Assert.Equal(volume, after);
+        Assert.Equal("persistentvolumeclaim/data-catalog-mysql-pvc-0", claims.Trim());
+    }
+
+    [Theory]
+    [MemberData(nameof(Versions))]
+    public async Task Events_show_each_pod_created_and_claims_are_removed_by_label_after_the_statefulset(string version)
+    {
+        // Seed 001: "kubectl get events --sort-by='.lastTimestamp'", then deleting the StatefulSet and its claims by label.
+        var (kubectl, ns) = await SetUpAsync(version, "cleanup");
+        (await kubectl.RunAsync("apply -f -", Web(ns))).ShouldSucceed();
+        await RolledOutAsync(kubectl, ns);
+
+        var events = (await kubectl.RunAsync($"get events -n {ns} --sort-by=.lastTimestamp")).ShouldSucceed().Stdout;
+        (await kubectl.RunAsync($"delete statefulset web -n {ns}")).ShouldSucceed();
+        await UntilAsync(kubectl, $"get pods -n {ns} -o name", s => s.Trim().Length == 0);
+        var kept = (await kubectl.RunAsync($"get pvc -n {ns} -o name")).ShouldSucceed().Stdout;
+        var deleted = (await kubectl.RunAsync($"delete pvc -n {ns} -l app=nginx")).ShouldSucceed().Stdout;
+        var left = await UntilAsync(kubectl, $"get pvc -n {ns} -o name", s => s.Trim().Length == 0);
+
+        foreach (var i in new[] { 0, 1, 2 })
+        {
+            Assert.Matches($@"SuccessfulCreate\s+statefulset/web\s+create Pod web-{i} in StatefulSet web successful", events);
+            Assert.Contains($"persistentvolumeclaim/www-web-{i}", kept, StringComparison.Ordinal);
+            Assert.Contains($"persistentvolumeclaim \"www-web-{i}\" deleted", deleted, StringComparison.Ordinal);
+        }
+
+        Assert.Equal("", left.Trim());
+    }
+
+    [Theory]
+    [MemberData(nameof(Versions))]
+    public async Task Rollout_undo_to_a_revision_restores_that_revisions_template(string version)
+    {
+        // Seed 001: kubectl rollout history, then rollout undo --to-revision.
+        var (kubectl, ns) = await SetUpAsync(version, "torev");
+        (await kubectl.RunAsync("apply -f -", Web(ns, replicas: 2))).ShouldSucceed();
+        await RolledOutAsync(kubectl, ns);
+        (await kubectl.RunAsync($"set image statefulset/web nginx=nginx:1.22 -n {ns}")).ShouldSucceed();
+        await RolledOutAsync(kubectl, ns);
+        (await kubectl.RunAsync($"set image statefulset/web nginx=nginx:1.23 -n {ns}")).ShouldSucceed();
+        await RolledOutAsync(kubectl, ns);
+
+        var history = (await kubectl.RunAsync($"rollout history statefulset/web -n {ns}")).ShouldSucceed().Stdout;
+        var undo = (await kubectl.RunAsync($"rollout undo statefulset/web --to-revision=2 -n {ns}")).ShouldSucceed().Stdout;
+        await RolledOutAsync(kubectl, ns);
+        var images = await UntilAsync(kubectl, $"get pods -n {ns} -o jsonpath={{.items[*].spec.containers[0].image}}",
+            s => s == "nginx:1.22 nginx:1.22");
+
+        Assert.Matches(@"REVISION\s+CHANGE-CAUSE\s+1\s+<none>\s+2\s+<none>\s+3\s+<none>", history);
+        Assert.Contains("statefulset.apps/web rolled back", undo, StringComparison.Ordinal);
+        Assert.Equal("nginx:1.22 nginx:1.22", images);
+    }
 }

@@ -16,9 +16,11 @@ internal sealed class DiscoveryDocuments
     private readonly Dictionary<string, byte[]> _resourceLists = new(StringComparer.Ordinal);
     private readonly Dictionary<string, byte[]> _groups = new(StringComparer.Ordinal);
 
-    public DiscoveryDocuments()
+    /// <param name="served">Resources served beside the catalog without being stored (metrics.k8s.io when a metrics
+    /// source is configured, as an aggregated API appears once metrics-server is installed).</param>
+    public DiscoveryDocuments(IEnumerable<ResourceDescriptor>? served = null)
     {
-        var groups = ResourceCatalog.All.GroupBy(r => r.Group).ToList();
+        var groups = ResourceCatalog.All.Concat(served ?? []).GroupBy(r => r.Group).ToList();
         CoreV2 = Aggregated("v2", groups.Where(g => g.Key.Length == 0));
         CoreV2Beta1 = Aggregated("v2beta1", groups.Where(g => g.Key.Length == 0));
         GroupsV2 = Aggregated("v2", groups.Where(g => g.Key.Length > 0));

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Berth.ApiServer.Discovery;
+using Berth.ApiServer.Metrics;
 using Berth.ApiServer.OpenApi;
 using Berth.Serialization;
 using Microsoft.AspNetCore.Http;
@@ -28,11 +29,14 @@ internal sealed class ApiHandler
     private readonly DiscoveryDocuments _discovery;
     private readonly OpenApiDocuments _openApi;
     private readonly ResourceEndpoints _resources;
+    private readonly MetricsApi? _metrics;
     private readonly ILogger _logger;
     private volatile bool _ready;
 
-    public ApiHandler(string token, DiscoveryDocuments discovery, OpenApiDocuments openApi, ResourceEndpoints resources, ILogger logger)
+    public ApiHandler(string token, DiscoveryDocuments discovery, OpenApiDocuments openApi, ResourceEndpoints resources, ILogger logger,
+        MetricsApi? metrics = null)
     {
+        _metrics = metrics;
         _openApi = openApi;
         _expectedAuthorization = Encoding.UTF8.GetBytes("Bearer " + token);
         _discovery = discovery;
@@ -169,6 +173,11 @@ internal sealed class ApiHandler
             {
                 return HttpResponses.WriteAsync(context, 200, groupList, MediaTypes.Json);
             }
+        }
+
+        if (_metrics is not null && path.StartsWith(MetricsApi.PathPrefix, StringComparison.Ordinal))
+        {
+            return _metrics.HandleAsync(context, path);
         }
 
         var info = RequestInfo.Parse(path) ?? throw Errors.NoHandler();

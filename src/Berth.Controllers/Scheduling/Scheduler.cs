@@ -10,7 +10,8 @@ namespace Berth.Controllers.Scheduling;
 /// PersistentVolumeClaim it mounts is Bound. Claims of a WaitForFirstConsumer class are handed to the provisioner
 /// by the <c>volume.kubernetes.io/selected-node</c> annotation; a missing claim, or a claim that cannot bind
 /// (no such StorageClass, Immediate class unbound), leaves the pod Pending with PodScheduled=False, reason
-/// Unschedulable and a FailedScheduling event in upstream's words.
+/// Unschedulable and a FailedScheduling event in upstream's words. A cordoned node (spec.unschedulable, as
+/// `kubectl cordon|drain` set it) takes no new pods (upstream's NodeUnschedulable plugin) until it is uncordoned.
 /// </summary>
 internal sealed class Scheduler : IDisposable
 {
@@ -23,6 +24,7 @@ internal sealed class Scheduler : IDisposable
     private readonly Informer<V1Pod> _pods;
     private readonly Informer<V1PersistentVolumeClaim> _claims;
     private readonly Informer<V1StorageClass> _classes;
+    private readonly Informer<V1Node> _nodes;
     private readonly WorkQueue _queue;
     private readonly EventRecorder _recorder;
 
@@ -35,6 +37,7 @@ internal sealed class Scheduler : IDisposable
         _pods = informers.For<V1Pod>();
         _claims = informers.For<V1PersistentVolumeClaim>();
         _classes = informers.For<V1StorageClass>();
+        _nodes = informers.For<V1Node>();
         _queue = new WorkQueue(_time);
         _pods.AddIndexer(IndexNames.ClaimName, p => (p.Spec?.Volumes ?? [])
             .Where(v => v.PersistentVolumeClaim is not null)
@@ -42,6 +45,13 @@ internal sealed class Scheduler : IDisposable
         _pods.AddHandler(new InformerHandler<V1Pod>(Enqueue, (_, p) => Enqueue(p), null));
         _claims.AddHandler(new InformerHandler<V1PersistentVolumeClaim>(EnqueueUsers, (_, c) => EnqueueUsers(c), EnqueueUsers));
         _classes.AddHandler(new InformerHandler<V1StorageClass>(_ => EnqueueAll(), (_, _) => EnqueueAll(), _ => EnqueueAll()));
+        _nodes.AddHandler(new InformerHandler<V1Node>(_ => EnqueueAll(), (old, node) =>
+        {
+            if (old.Spec?.Unschedulable != node.Spec?.Unschedulable)
+            {
+                EnqueueAll();
+            }
+        }, null));
     }
 
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -101,6 +111,14 @@ internal sealed class Scheduler : IDisposable
         }
 
         var ns = pod.Metadata.NamespaceProperty;
+        if (_nodes.Get(null, _nodeName)?.Spec?.Unschedulable == true
+            && !(pod.Spec.Tolerations ?? []).Any(t => t.Key == "node.kubernetes.io/unschedulable" && t.Effect == "NoSchedule"))
+        {
+            await MarkUnschedulableAsync(pod, "0/1 nodes are available: 1 node(s) were unschedulable. preemption: 0/1 nodes are available: "
+                + "1 Preemption is not helpful for scheduling.", ct).ConfigureAwait(false);
+            return;
+        }
+
         string? problem = null;
         var waiting = false;
         foreach (var volume in pod.Spec.Volumes ?? [])

@@ -84,11 +84,15 @@ public sealed partial class NodeAgent
                 continue;
             }
 
-            if (type == "Ready" && mine.Status == "True" && gatesFalse.Count > 0)
+            if (type == "Ready" && gates.Count > 0 && notReady.Count == 0)
             {
-                mine.Status = "False";
-                mine.Reason = "ReadinessGatesNotReady";
-                mine.Message = $"corresponding condition of pod readiness gate \"{gatesFalse[0]}\" does not exist.";
+                // kubelet's GeneratePodReadyCondition: ready containers and every readiness gate's condition True.
+                mine.Status = gatesFalse.Count == 0 ? "True" : "False";
+                mine.Reason = gatesFalse.Count == 0 ? null : "ReadinessGatesNotReady";
+                var gateStatus = gatesFalse.Count == 0 ? null : old?.Conditions?.FirstOrDefault(c => c.Type == gatesFalse[0])?.Status;
+                mine.Message = gatesFalse.Count == 0 ? null
+                    : gateStatus is null ? $"corresponding condition of pod readiness gate \"{gatesFalse[0]}\" does not exist."
+                    : $"the status of pod readiness gate \"{gatesFalse[0]}\" is not \"True\", but {gateStatus}";
             }
             else if (mine.Status == "False" && type is "Ready" or "ContainersReady" && mine.Reason == "ContainersNotReady")
             {

@@ -47,6 +47,8 @@ public sealed class PodSandbox
 
     internal string ResolvConfFile => Path.Combine(Directory, "etc", "resolv.conf");
 
+    internal string HostnameFile => Path.Combine(Directory, "etc", "hostname");
+
     public string LogDirectory => Path.Combine(Directory, "logs");
 
     internal bool RootMounted { get; set; }

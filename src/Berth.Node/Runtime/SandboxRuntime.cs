@@ -184,6 +184,8 @@ public sealed class SandboxRuntime : IPodRuntime
             sandbox.RootMounted = true;
             await File.WriteAllTextAsync(sandbox.HostsFile, HostsFile(sandbox), cancellationToken).ConfigureAwait(false);
             await File.WriteAllTextAsync(sandbox.ResolvConfFile, ResolvConf(ns), cancellationToken).ConfigureAwait(false);
+            // The container runtime's /etc/hostname (the pod's hostname), not the host's.
+            await File.WriteAllTextAsync(sandbox.HostnameFile, sandbox.Hostname + "\n", cancellationToken).ConfigureAwait(false);
             _live[sandbox] = new ConcurrentDictionary<ContainerProcess, CgroupHandle?>();
         }
         catch
@@ -494,6 +496,7 @@ public sealed class SandboxRuntime : IPodRuntime
         a.AddRange([
             "--ro-bind", sandbox.HostsFile, "/etc/hosts",
             "--ro-bind", sandbox.ResolvConfFile, "/etc/resolv.conf",
+            "--ro-bind", sandbox.HostnameFile, "/etc/hostname",
             "--unshare-uts", "--hostname", sandbox.Hostname,
             "--unshare-pid", "--unshare-ipc",
             "--die-with-parent",

@@ -15,7 +15,7 @@ internal static class VolumeMountResolver
     private static readonly HashSet<string> ProtectedPaths = new(StringComparer.Ordinal)
     {
         "/", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/usr", "/etc", "/boot", "/proc", "/sys", "/dev",
-        "/etc/hosts", "/etc/resolv.conf", "/etc/passwd", "/etc/group",
+        "/etc/hosts", "/etc/resolv.conf", "/etc/hostname", "/etc/passwd", "/etc/group",
     };
 
     private static readonly string[] ProtectedTrees = ["/proc/", "/sys/", "/dev/", ImageCatalogPathPrefix];

@@ -199,6 +199,43 @@ public sealed class SpdyConnectionTests
         await Assert.ThrowsAsync<IOException>(async () => await stream.WriteAsync("late"u8.ToArray()));
     }
 
+    [Fact]
+    public async Task Garbage_from_a_client_ends_the_session_without_an_unexpected_exception()
+    {
+        var random = new Random(20261201);
+        for (var round = 0; round < 300; round++)
+        {
+            var (serverEnd, clientEnd) = DuplexStream.CreatePair();
+            await using var connection = new SpdyConnection(serverEnd, accept: _ => null);
+            connection.Start();
+            await using var client = new SpdyTestClient(clientEnd);
+            // Mostly well-formed frame headers (control bit, version 3, a known type) with random flags, lengths and payloads.
+            var bytes = new List<byte>();
+            for (var f = 0; f < 4; f++)
+            {
+                var payload = new byte[random.Next(0, 40)];
+                random.NextBytes(payload);
+                var header = new byte[8];
+                random.NextBytes(header);
+                if (random.Next(3) > 0)
+                {
+                    BinaryPrimitives.WriteUInt16BigEndian(header, 0x8003);
+                    BinaryPrimitives.WriteUInt16BigEndian(header.AsSpan(2), (ushort)random.Next(0, 11));
+                }
+
+                BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(4), ((uint)random.Next(0, 4) << 24) | (uint)payload.Length);
+                bytes.AddRange(header);
+                bytes.AddRange(payload);
+            }
+
+            await client.SendAsync([.. bytes]);
+            await clientEnd.DisposeAsync();
+
+            // The session ends (end of input or protocol error) and nothing escapes the reader.
+            await connection.Completion.WaitAsync(Wait);
+        }
+    }
+
     private static async Task<int> ReadCountAsync(Stream stream, int count)
     {
         var total = 0;

@@ -20,7 +20,7 @@ namespace Berth.Controllers.Tests.Fakes;
 /// 410 Expired after <see cref="Compact"/>, merge and JSON patches, and a recorder of every call. A reactor can
 /// make chosen calls fail, like client-go's fake PrependReactor.
 /// </summary>
-public sealed class FakeApiClient : IApiClient
+public sealed class FakeApiClient : ITestApi
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Entry> _objects = new(StringComparer.Ordinal);

@@ -1,5 +1,13 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography.X509Certificates;
+using Berth.ApiServer;
+using Berth.ApiServer.Client;
 using Berth.Controllers.Client;
 using Berth.Controllers.Simulation;
+using Berth.Controllers.Tests.Scenarios;
+using Berth.Storage;
+using Berth.Storage.Memory;
 using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Time.Testing;
@@ -12,15 +20,23 @@ namespace Berth.Controllers.Tests.Fakes;
 /// </summary>
 public sealed class TestCluster : IAsyncDisposable
 {
-    private TestCluster(FakeApiClient api, FakeTimeProvider time, ControllerManager manager, string dataDir)
+    private TestCluster(ITestApi api, FakeTimeProvider time, ControllerManager manager, string dataDir, BerthServer? server = null)
     {
         Api = api;
         Time = time;
         Manager = manager;
         DataDir = dataDir;
+        Server = server;
     }
 
-    public FakeApiClient Api { get; }
+    /// <summary>The API under the controllers: the in-memory fake, or the real in-process server.</summary>
+    public ITestApi Api { get; }
+
+    /// <summary>The fake's extras (reactors, compaction, closing watches); only on the fake.</summary>
+    public FakeApiClient FakeApi => Api as FakeApiClient ?? throw new InvalidOperationException("this cluster runs on the real server");
+
+    /// <summary>The real in-process server (HTTP included) when the cluster runs on one; null on the fake.</summary>
+    public BerthServer? Server { get; }
 
     public FakeTimeProvider Time { get; }
 
@@ -49,9 +65,64 @@ public sealed class TestCluster : IAsyncDisposable
         return new TestCluster(api, time, manager, dataDir);
     }
 
+    /// <summary>
+    /// The same world over a real in-process <see cref="BerthServer"/> (memory store, the registry pipeline with
+    /// defaulting, validation, admission, conflicts and graceful deletion) on the same fake clock, the controllers
+    /// reaching it through <see cref="InProcessApiClient"/> as in `berth serve`.
+    /// </summary>
+    public static async Task<TestCluster> StartOnServerAsync(SimulatedNodeOptions? simulation = null)
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero));
+        var dataDir = Path.Combine(Path.GetTempPath(), "berth-ctl-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dataDir);
+        var server = await BerthServer.StartAsync(new BerthServerOptions
+        {
+            DataDir = dataDir,
+            Listen = new IPEndPoint(IPAddress.Loopback, 0),
+            OpenStore = _ => ValueTask.FromResult<IStore>(new MemoryStore()),
+            TimeProvider = time,
+            GarbageCollectorEnabled = true,
+            WriteKubeconfig = false,
+        });
+        var api = new ServerApiClient(InProcessApiClient.For(server));
+        var manager = new ControllerManager(api, time, new ControllerManagerOptions
+        {
+            DataDir = dataDir,
+            Simulation = simulation ?? new SimulatedNodeOptions(),
+        });
+        await manager.StartAsync();
+        return new TestCluster(api, time, manager, dataDir, server);
+    }
+
+    /// <summary>An HttpClient for <see cref="Server"/> that trusts its CA and sends its token.</summary>
+    public HttpClient CreateHttpClient()
+    {
+        var server = Server ?? throw new InvalidOperationException("this cluster runs on the fake");
+        var ca = X509Certificate2.CreateFromPem(server.CaPem);
+        var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+        {
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.Add(ca);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            // The serving certificate is stamped with the fake clock's time; validate at that moment.
+            chain.ChainPolicy.VerificationTime = Time.GetUtcNow().UtcDateTime.AddMinutes(1);
+            return certificate is not null && chain.Build(new X509Certificate2(certificate));
+        };
+        var client = new HttpClient(handler) { BaseAddress = server.Url };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", server.Token);
+        return client;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Manager.DisposeAsync();
+        if (Server is not null)
+        {
+            await Server.DisposeAsync();
+        }
+
         if (Directory.Exists(DataDir))
         {
             Directory.Delete(DataDir, recursive: true);

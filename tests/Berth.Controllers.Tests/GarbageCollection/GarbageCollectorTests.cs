@@ -3,12 +3,15 @@ using k8s.Models;
 
 namespace Berth.Controllers.Tests.GarbageCollection;
 
-public sealed class GarbageCollectorTests
+/// <summary>Runs on the fake API; GarbageCollectorOnServerTests (Scenarios/) runs the same tests on a real in-process server.</summary>
+public class GarbageCollectorTests
 {
+    protected virtual Task<TestCluster> StartAsync() => TestCluster.StartAsync();
+
     [Fact]
     public async Task Background_deletion_removes_pods_and_revisions_and_keeps_claims()
     {
-        await using var c = await TestCluster.StartAsync();
+        await using var c = await StartAsync();
         await c.CreateAsync(TestSets.Web(replicas: 2));
         await c.WaitReadyAsync("web", 2);
         await c.Api.DeleteAsync<V1StatefulSet>("default", "web", new V1DeleteOptions { PropagationPolicy = "Background" }, TestContext.Current.CancellationToken);
@@ -20,13 +23,17 @@ public sealed class GarbageCollectorTests
     [Fact]
     public async Task Foreground_deletion_keeps_the_owner_until_its_dependents_are_gone()
     {
-        await using var c = await TestCluster.StartAsync();
+        await using var c = await StartAsync();
         c.Step = TimeSpan.FromSeconds(1);
         await c.CreateAsync(TestSets.Web(replicas: 2, claims: false));
         await c.WaitReadyAsync("web", 2);
 
         // Pods that take a while to terminate keep the set (with foregroundDeletion) visible meanwhile.
-        c.Api.Reactor = null;
+        if (c.Api is FakeApiClient fake)
+        {
+            fake.Reactor = null;
+        }
+
         await c.Api.DeleteAsync<V1StatefulSet>("default", "web", new V1DeleteOptions { PropagationPolicy = "Foreground" }, TestContext.Current.CancellationToken);
         var deleting = c.Get<V1StatefulSet>("web")!;
         Assert.NotNull(deleting.Metadata.DeletionTimestamp);
@@ -38,7 +45,7 @@ public sealed class GarbageCollectorTests
     [Fact]
     public async Task Orphan_deletion_keeps_pods_and_a_new_matching_set_adopts_them()
     {
-        await using var c = await TestCluster.StartAsync();
+        await using var c = await StartAsync();
         await c.CreateAsync(TestSets.Web(replicas: 2));
         await c.WaitReadyAsync("web", 2);
         var uids = c.Pods("web").Select(p => p.Metadata.Uid).ToList();
@@ -59,7 +66,7 @@ public sealed class GarbageCollectorTests
     [Fact]
     public async Task A_dependent_with_one_live_owner_only_loses_the_dangling_reference()
     {
-        await using var c = await TestCluster.StartAsync();
+        await using var c = await StartAsync();
         var a = await c.Api.CreateAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "a", NamespaceProperty = "default" } }, TestContext.Current.CancellationToken);
         var b = await c.Api.CreateAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "b", NamespaceProperty = "default" } }, TestContext.Current.CancellationToken);
         await c.Api.CreateAsync(new V1Secret

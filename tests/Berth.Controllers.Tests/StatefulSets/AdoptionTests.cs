@@ -4,12 +4,15 @@ using k8s.Models;
 
 namespace Berth.Controllers.Tests.StatefulSets;
 
-public sealed class AdoptionTests
+/// <summary>Runs on the fake API; AdoptionOnServerTests (Scenarios/) runs the same tests on a real in-process server.</summary>
+public class AdoptionTests
 {
+    protected virtual Task<TestCluster> StartAsync() => TestCluster.StartAsync();
+
     [Fact]
     public async Task Should_adopt_matching_orphans_and_release_non_matching_pods()
     {
-        await using var c = await TestCluster.StartAsync();
+        await using var c = await StartAsync();
         var set = await c.CreateAsync(TestSets.Web(replicas: 1, claims: false));
         await c.WaitReadyAsync("web", 1);
 
@@ -33,7 +36,7 @@ public sealed class AdoptionTests
     [Fact]
     public async Task A_pod_of_another_name_pattern_is_not_adopted()
     {
-        await using var c = await TestCluster.StartAsync();
+        await using var c = await StartAsync();
         await c.Api.CreateAsync(new V1Pod
         {
             Metadata = new V1ObjectMeta { Name = "stray", NamespaceProperty = "default", Labels = new Dictionary<string, string> { ["app"] = "web" } },
@@ -47,7 +50,7 @@ public sealed class AdoptionTests
     [Fact]
     public async Task Should_not_deadlock_when_a_pods_predecessor_fails()
     {
-        await using var c = await TestCluster.StartAsync();
+        await using var c = await StartAsync();
         await c.CreateAsync(TestSets.Web(replicas: 2, claims: false));
         await c.WaitReadyAsync("web", 2);
 

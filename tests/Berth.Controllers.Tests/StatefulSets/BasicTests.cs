@@ -3,12 +3,15 @@ using k8s.Models;
 
 namespace Berth.Controllers.Tests.StatefulSets;
 
-public sealed class BasicTests
+/// <summary>Runs on the fake API; BasicOnServerTests (Scenarios/) runs the same tests on a real in-process server.</summary>
+public class BasicTests
 {
+    protected virtual Task<TestCluster> StartAsync() => TestCluster.StartAsync();
+
     [Fact]
     public async Task Should_provide_basic_identity()
     {
-        await using var c = await TestCluster.StartAsync();
+        await using var c = await StartAsync();
         await c.CreateAsync(TestSets.Web(replicas: 3));
         await c.WaitReadyAsync("web", 3);
 

@@ -3,8 +3,11 @@ using k8s.Models;
 
 namespace Berth.Controllers.Tests.StatefulSets;
 
-public sealed class RetentionPolicyTests
+/// <summary>Runs on the fake API; RetentionPolicyOnServerTests (Scenarios/) runs the same tests on a real in-process server.</summary>
+public class RetentionPolicyTests
 {
+    protected virtual Task<TestCluster> StartAsync() => TestCluster.StartAsync();
+
     private static V1StatefulSet WithPolicy(int replicas, string whenDeleted, string whenScaled)
     {
         var set = TestSets.Web(replicas: replicas);
@@ -17,7 +20,7 @@ public sealed class RetentionPolicyTests
     [Fact]
     public async Task Retain_keeps_claims_when_the_set_is_deleted()
     {
-        await using var c = await TestCluster.StartAsync();
+        await using var c = await StartAsync();
         await c.CreateAsync(TestSets.Web(replicas: 2));
         await c.WaitReadyAsync("web", 2);
         Assert.All(c.Claims(), x => Assert.Null(x.Metadata.OwnerReferences));
@@ -31,7 +34,7 @@ public sealed class RetentionPolicyTests
     [Fact]
     public async Task Should_delete_PVCs_with_a_WhenDeleted_policy()
     {
-        await using var c = await TestCluster.StartAsync();
+        await using var c = await StartAsync();
         var set = await c.CreateAsync(WithPolicy(2, "Delete", "Retain"));
         await c.WaitReadyAsync("web", 2);
         await c.WaitAsync(() => c.Claims().All(x => x.Metadata.OwnerReferences?.SingleOrDefault()?.Uid == set.Metadata.Uid), "claims owned by the set");
@@ -49,7 +52,7 @@ public sealed class RetentionPolicyTests
     [Fact]
     public async Task Should_delete_PVCs_with_a_WhenScaled_policy()
     {
-        await using var c = await TestCluster.StartAsync();
+        await using var c = await StartAsync();
         await c.CreateAsync(WithPolicy(3, "Retain", "Delete"));
         await c.WaitReadyAsync("web", 3);
         await c.UpdateSetAsync("web", s => s.Spec.Replicas = 1);
@@ -63,7 +66,7 @@ public sealed class RetentionPolicyTests
     [Fact]
     public async Task Should_not_delete_a_PVC_with_a_WhenScaled_policy_if_another_controller_owns_it()
     {
-        await using var c = await TestCluster.StartAsync();
+        await using var c = await StartAsync();
         await c.CreateAsync(WithPolicy(2, "Retain", "Delete"));
         await c.WaitReadyAsync("web", 2);
         var cm = await c.Api.CreateAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "owner", NamespaceProperty = "default" } }, TestContext.Current.CancellationToken);
@@ -80,13 +83,15 @@ public sealed class RetentionPolicyTests
     [Fact]
     public async Task A_conflicting_controller_removes_the_set_ref_with_a_warning_and_keeps_the_claim()
     {
-        await using var c = await TestCluster.StartAsync();
+        await using var c = await StartAsync();
         var set = await c.CreateAsync(WithPolicy(2, "Delete", "Retain"));
         await c.WaitReadyAsync("web", 2);
         await c.WaitAsync(() => c.Claims().All(x => x.Metadata.OwnerReferences?.Count == 1), "claims owned by the set");
         var cm = await c.Api.CreateAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "owner", NamespaceProperty = "default" } }, TestContext.Current.CancellationToken);
         var claim = c.Get<V1PersistentVolumeClaim>("www-web-1")!;
-        claim.Metadata.OwnerReferences = [new V1OwnerReference { ApiVersion = "v1", Kind = "ConfigMap", Name = "owner", Uid = cm.Metadata.Uid, Controller = true }, .. claim.Metadata.OwnerReferences];
+        // At most one reference may be the controller (a real server refuses two): the set's is demoted.
+        claim.Metadata.OwnerReferences = [new V1OwnerReference { ApiVersion = "v1", Kind = "ConfigMap", Name = "owner", Uid = cm.Metadata.Uid, Controller = true },
+            .. claim.Metadata.OwnerReferences.Select(r => { r.Controller = false; return r; })];
         await c.Api.UpdateAsync(claim, TestContext.Current.CancellationToken);
 
         // Claim changes do not trigger syncs (upstream has no PVC handler); a set change does.
@@ -106,7 +111,7 @@ public sealed class RetentionPolicyTests
     [Fact]
     public async Task Should_delete_PVCs_after_adopting_a_pod_WhenDeleted()
     {
-        await using var c = await TestCluster.StartAsync();
+        await using var c = await StartAsync();
         var set = await c.CreateAsync(WithPolicy(3, "Delete", "Retain"));
         await c.WaitReadyAsync("web", 3);
         await c.UpdatePodAsync("web-2", p => p.Metadata.OwnerReferences = null);
@@ -120,7 +125,7 @@ public sealed class RetentionPolicyTests
     [Fact]
     public async Task Non_controller_owners_are_kept_and_the_set_ref_appended()
     {
-        await using var c = await TestCluster.StartAsync();
+        await using var c = await StartAsync();
         var cm = await c.Api.CreateAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "external", NamespaceProperty = "default" } }, TestContext.Current.CancellationToken);
 
         // A claim created before the set, with a non-controller external owner.

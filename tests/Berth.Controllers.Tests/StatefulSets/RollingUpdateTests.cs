@@ -3,8 +3,11 @@ using k8s.Models;
 
 namespace Berth.Controllers.Tests.StatefulSets;
 
-public sealed class RollingUpdateTests
+/// <summary>Runs on the fake API; RollingUpdateOnServerTests (Scenarios/) runs the same tests on a real in-process server.</summary>
+public class RollingUpdateTests
 {
+    protected virtual Task<TestCluster> StartAsync() => TestCluster.StartAsync();
+
     private static string Image(TestCluster c, string pod) => c.Get<V1Pod>(pod)!.Spec.Containers[0].Image;
 
     // Each pod is deleted twice: by the controller (graceful) and then by the node (grace 0); the first matters.
@@ -18,7 +21,7 @@ public sealed class RollingUpdateTests
     [Fact]
     public async Task Should_perform_rolling_updates_and_roll_backs_of_template_modifications()
     {
-        await using var c = await TestCluster.StartAsync();
+        await using var c = await StartAsync();
         await c.CreateAsync(TestSets.Web(replicas: 3, claims: true));
         await c.WaitReadyAsync("web", 3);
         var first = c.Set().Status;
@@ -48,7 +51,7 @@ public sealed class RollingUpdateTests
     [Fact]
     public async Task Should_perform_canary_updates_and_phased_rolling_updates()
     {
-        await using var c = await TestCluster.StartAsync();
+        await using var c = await StartAsync();
         var manifest = TestSets.Web(replicas: 3, claims: false);
         manifest.Spec.UpdateStrategy = new V1StatefulSetUpdateStrategy { Type = "RollingUpdate", RollingUpdate = new V1RollingUpdateStatefulSetStrategy { Partition = 3 } };
         await c.CreateAsync(manifest);
@@ -90,7 +93,7 @@ public sealed class RollingUpdateTests
     [Fact]
     public async Task Should_implement_legacy_replacement_when_the_update_strategy_is_OnDelete()
     {
-        await using var c = await TestCluster.StartAsync();
+        await using var c = await StartAsync();
         var manifest = TestSets.Web(replicas: 3, claims: false);
         manifest.Spec.UpdateStrategy = new V1StatefulSetUpdateStrategy { Type = "OnDelete" };
         await c.CreateAsync(manifest);
@@ -111,7 +114,7 @@ public sealed class RollingUpdateTests
     [Fact]
     public async Task MaxUnavailable_deletes_several_old_pods_at_once()
     {
-        await using var c = await TestCluster.StartAsync();
+        await using var c = await StartAsync();
         var manifest = TestSets.Web(replicas: 4, claims: false, parallel: true);
         manifest.Spec.UpdateStrategy = new V1StatefulSetUpdateStrategy
         {

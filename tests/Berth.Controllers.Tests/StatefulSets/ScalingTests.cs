@@ -4,15 +4,18 @@ using k8s.Models;
 
 namespace Berth.Controllers.Tests.StatefulSets;
 
-public sealed class ScalingTests
+/// <summary>Runs on the fake API; ScalingOnServerTests (Scenarios/) runs the same tests on a real in-process server.</summary>
+public class ScalingTests
 {
+    protected virtual Task<TestCluster> StartAsync() => TestCluster.StartAsync();
+
     private static List<string> PodWrites(TestCluster c, string verb) =>
         [.. c.Api.Actions.Where(a => a.Verb == verb && a.Resource == "pods" && a.Subresource is null).Select(a => a.Name).Distinct()];
 
     [Fact]
     public async Task Scaling_should_happen_in_predictable_order_and_halt_if_any_stateful_pod_is_unhealthy()
     {
-        await using var c = await TestCluster.StartAsync();
+        await using var c = await StartAsync();
         await c.CreateAsync(TestSets.Web(replicas: 1, claims: false));
         await c.WaitReadyAsync("web", 1);
 
@@ -41,7 +44,9 @@ public sealed class ScalingTests
         Assert.Empty(PodWrites(c, "delete"));
         Assert.Equal(3, c.Pods("web").Count);
 
-        foreach (var name in c.PodNames("web"))
+        // Healed from the highest ordinal down: upstream deletes a condemned pod that is the first unhealthy one, so
+        // healing web-0 and web-1 first would let web-2 go before the test reaches it.
+        foreach (var name in Enumerable.Reverse(c.PodNames("web")))
         {
             await c.AnnotatePodAsync(name, SimulatedNode.SimulateReadyAnnotation, null);
         }
@@ -53,7 +58,7 @@ public sealed class ScalingTests
     [Fact]
     public async Task Burst_scaling_should_run_to_completion_even_with_unhealthy_pods()
     {
-        await using var c = await TestCluster.StartAsync();
+        await using var c = await StartAsync();
         await c.CreateAsync(TestSets.Web(replicas: 1, claims: false, parallel: true));
         await c.WaitReadyAsync("web", 1);
         await c.AnnotatePodAsync("web-0", SimulatedNode.SimulateReadyAnnotation, "false");
@@ -69,7 +74,7 @@ public sealed class ScalingTests
     [Fact]
     public async Task Should_recreate_an_evicted_statefulset_pod()
     {
-        await using var c = await TestCluster.StartAsync();
+        await using var c = await StartAsync();
         await c.CreateAsync(TestSets.Web(replicas: 1, claims: false));
         await c.WaitReadyAsync("web", 1);
         var uid = c.Get<V1Pod>("web-0")!.Metadata.Uid;
@@ -83,7 +88,7 @@ public sealed class ScalingTests
     [Fact]
     public async Task Start_ordinal_changes_replace_pods_by_ordinal()
     {
-        await using var c = await TestCluster.StartAsync();
+        await using var c = await StartAsync();
         await c.CreateAsync(TestSets.Web(replicas: 2, claims: false));
         await c.WaitReadyAsync("web", 2);
 
@@ -104,7 +109,7 @@ public sealed class ScalingTests
     [Fact]
     public async Task MinReadySeconds_gates_availableReplicas()
     {
-        await using var c = await TestCluster.StartAsync();
+        await using var c = await StartAsync();
         c.Step = TimeSpan.FromSeconds(1);
         var manifest = TestSets.Web(replicas: 2, claims: false, parallel: true);
         manifest.Spec.MinReadySeconds = 30;
@@ -125,7 +130,7 @@ public sealed class ScalingTests
     [Fact]
     public async Task Status_counts_follow_the_pods_and_observedGeneration_follows_the_spec()
     {
-        await using var c = await TestCluster.StartAsync();
+        await using var c = await StartAsync();
         await c.CreateAsync(TestSets.Web(replicas: 2, claims: false));
         await c.WaitReadyAsync("web", 2);
         var s = c.Set();

@@ -3,12 +3,15 @@ using k8s.Models;
 
 namespace Berth.Controllers.Tests.Volumes;
 
-public sealed class StorageTests
+/// <summary>Runs on the fake API; StorageOnServerTests (Scenarios/) runs the same tests on a real in-process server.</summary>
+public class StorageTests
 {
+    protected virtual Task<TestCluster> StartAsync() => TestCluster.StartAsync();
+
     [Fact]
     public async Task The_default_storage_class_is_created_at_startup()
     {
-        await using var c = await TestCluster.StartAsync();
+        await using var c = await StartAsync();
         var sc = c.Get<V1StorageClass>("standard", null)!;
         Assert.Equal("true", sc.Metadata.Annotations["storageclass.kubernetes.io/is-default-class"]);
         Assert.Equal(("berth.dev/local-path", "WaitForFirstConsumer", "Delete"), (sc.Provisioner, sc.VolumeBindingMode, sc.ReclaimPolicy));
@@ -18,7 +21,7 @@ public sealed class StorageTests
     [Fact]
     public async Task A_claim_binds_to_a_provisioned_local_volume_with_node_affinity()
     {
-        await using var c = await TestCluster.StartAsync();
+        await using var c = await StartAsync();
         await c.CreateAsync(TestSets.Web(replicas: 1));
         await c.WaitReadyAsync("web", 1);
         await c.WaitAsync(() => c.Get<V1PersistentVolumeClaim>("www-web-0")?.Status?.Phase == "Bound", "claim bound");
@@ -39,7 +42,7 @@ public sealed class StorageTests
     [Fact]
     public async Task A_claim_naming_a_missing_class_stays_pending_and_so_does_its_pod()
     {
-        await using var c = await TestCluster.StartAsync();
+        await using var c = await StartAsync();
         var manifest = TestSets.Web(replicas: 1);
         manifest.Spec.VolumeClaimTemplates[0].Spec.StorageClassName = "fast-ssd";
         await c.CreateAsync(manifest);
@@ -69,7 +72,7 @@ public sealed class StorageTests
     [Fact]
     public async Task Retain_reclaim_keeps_a_released_volume_and_its_directory()
     {
-        await using var c = await TestCluster.StartAsync();
+        await using var c = await StartAsync();
         var sc = Berth.Controllers.Volumes.StorageClasses.Standard();
         (sc.Metadata.Name, sc.Metadata.Annotations, sc.ReclaimPolicy) = ("keep", null, "Retain");
         await c.Api.CreateAsync(sc, TestContext.Current.CancellationToken);
@@ -93,7 +96,7 @@ public sealed class StorageTests
     [Fact]
     public async Task A_scaled_down_then_up_pod_gets_its_old_claim_and_data_back()
     {
-        await using var c = await TestCluster.StartAsync();
+        await using var c = await StartAsync();
         await c.CreateAsync(TestSets.Web(replicas: 2));
         await c.WaitReadyAsync("web", 2);
         await c.WaitAsync(() => c.Get<V1PersistentVolumeClaim>("www-web-1")?.Status?.Phase == "Bound", "bound");

@@ -1,0 +1,165 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using Berth.Controllers.Client;
+using Berth.Serialization;
+using k8s;
+
+namespace Berth.Cli.Daemon;
+
+/// <summary>
+/// The CLI's connection to a running Berth, from DATA/kubeconfig: a raw HTTPS client (trusting only the data dir's
+/// CA, sending its bearer token) for /readyz and server-side apply of arbitrary manifests, and the typed
+/// <see cref="RemoteApiClient"/> the informers use.
+/// </summary>
+internal sealed class BerthApi : IDisposable
+{
+    private readonly HttpClient _http;
+    private readonly KubernetesClientConfiguration _config;
+    private RemoteApiClient? _client;
+
+    private BerthApi(KubernetesClientConfiguration config)
+    {
+        _config = config;
+        Server = new Uri(config.Host.TrimEnd('/') + "/");
+        var roots = config.SslCaCerts ?? [];
+        var handler = new SocketsHttpHandler
+        {
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                RemoteCertificateValidationCallback = (_, certificate, _, errors) => Trusted(certificate, errors, roots),
+            },
+        };
+        _http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30), DefaultRequestVersion = HttpVersion.Version11 };
+        if (!string.IsNullOrEmpty(config.AccessToken))
+        {
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", config.AccessToken);
+        }
+    }
+
+    public Uri Server { get; }
+
+    public IApiClient Client => _client ??= new RemoteApiClient(_config);
+
+    /// <summary>Reads the kubeconfig; null when it does not exist (yet) or cannot be parsed.</summary>
+    public static BerthApi? TryOpen(string kubeconfigPath)
+    {
+        if (!File.Exists(kubeconfigPath))
+        {
+            return null;
+        }
+
+        try
+        {
+            return new BerthApi(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfigPath));
+        }
+#pragma warning disable CA1031 // a half-written or foreign kubeconfig is "not ready yet", whatever the parser throws
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Whether GET /readyz answers 200 (a refused connection or a TLS failure is "not ready").</summary>
+    public async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(2));
+            using var response = await _http.GetAsync(new Uri(Server, "readyz"), timeout.Token).ConfigureAwait(false);
+            return response.StatusCode == HttpStatusCode.OK;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>GET of one object by path; null on 404. Errors carry the server's Status message.</summary>
+    public async Task<JsonDocument?> GetAsync(string path, CancellationToken cancellationToken)
+    {
+        using var response = await _http.GetAsync(new Uri(Server, path), cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        return response.IsSuccessStatusCode ? JsonDocument.Parse(body) : throw Error(response.StatusCode, body);
+    }
+
+    /// <summary>
+    /// Server-side apply (PATCH, application/apply-patch+yaml; a JSON body is YAML). Returns the stored object and
+    /// whether it was created (201).
+    /// </summary>
+    public async Task<(JsonDocument Object, bool Created)> ApplyAsync(string path, byte[] body, string fieldManager, bool force,
+        CancellationToken cancellationToken)
+    {
+        var query = "?fieldManager=" + Uri.EscapeDataString(fieldManager) + (force ? "&force=true" : "");
+        using var request = new HttpRequestMessage(HttpMethod.Patch, new Uri(Server, path + query));
+        request.Content = new ByteArrayContent(body);
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/apply-patch+yaml");
+        using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw Error(response.StatusCode, bytes);
+        }
+
+        return (JsonDocument.Parse(bytes), response.StatusCode == HttpStatusCode.Created);
+    }
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        _client?.Dispose();
+    }
+
+    private static ApiException Error(HttpStatusCode code, byte[] body)
+    {
+        try
+        {
+            var status = JsonSerializer.Deserialize(body, WireJsonContext.Default.Status);
+            if (status is { Code: not 0 })
+            {
+                return new ApiException(status.Code, status.Reason ?? "Unknown", status.Message ?? string.Empty);
+            }
+        }
+        catch (JsonException)
+        {
+            // Not a Status: report the text below.
+        }
+
+        return new ApiException((int)code, "Unknown", System.Text.Encoding.UTF8.GetString(body));
+    }
+
+    private static bool Trusted(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2Collection roots)
+    {
+        if (errors == SslPolicyErrors.None)
+        {
+            return true;
+        }
+
+        if (certificate is null || roots.Count == 0 || (errors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0)
+        {
+            return false;
+        }
+
+        // The serving certificate chains to the data dir's own CA, not to a system root: trust exactly that CA.
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        using var leaf = new X509Certificate2(certificate);
+        return chain.Build(leaf);
+    }
+}
