@@ -8,7 +8,8 @@ namespace Berth.E2E;
 /// </summary>
 public sealed class BerthCli : IAsyncDisposable
 {
-    private readonly Dictionary<string, string> _environment = new(StringComparer.Ordinal);
+    // Cluster DNS of the servers `berth up` starts must not forward test pods' lookups to the machine's resolvers.
+    private readonly Dictionary<string, string> _environment = new(StringComparer.Ordinal) { ["BERTH_DNS_FORWARD"] = "none" };
 
     public BerthCli()
     {
