@@ -482,20 +482,35 @@ internal sealed class ObjectRegistry
         }
 
         // Berth has no namespace controller: the namespace's content is removed here, at once (force, grace 0),
-        // where upstream marks the namespace Terminating and lets the namespace controller empty it.
-        foreach (var r in ResourceCatalog.All.Where(r => r.Namespaced))
+        // where upstream marks the namespace Terminating and lets the namespace controller empty it. The mark comes
+        // first all the same, so that NamespaceLifecycle (CheckNamespaceAcceptsContentAsync) refuses what a
+        // controller tries to create meanwhile (a StatefulSet controller re-creating a pod deleted before its set).
+        current = await MarkNamespaceTerminatingAsync(current, cancellationToken).ConfigureAwait(false);
+
+        // A create that read the namespace just before the mark may still land: sweep until a pass finds nothing.
+        for (var pass = 0; pass < 5; pass++)
         {
-            var list = await ListAsync(r, name, ListOptions.Default, cancellationToken).ConfigureAwait(false);
-            foreach (var item in list.Items)
+            var found = 0;
+            foreach (var r in ResourceCatalog.All.Where(r => r.Namespaced))
             {
-                try
+                var list = await ListAsync(r, name, ListOptions.Default, cancellationToken).ConfigureAwait(false);
+                foreach (var item in list.Items)
                 {
-                    await Store.DeleteAsync(item.Key, Preconditions.None, cancellationToken).ConfigureAwait(false);
-                    AfterDelete(r, item);
+                    found++;
+                    try
+                    {
+                        await Store.DeleteAsync(item.Key, Preconditions.None, cancellationToken).ConfigureAwait(false);
+                        AfterDelete(r, item);
+                    }
+                    catch (StoreException e) when (e.Code == StoreErrorCode.NotFound)
+                    {
+                    }
                 }
-                catch (StoreException e) when (e.Code == StoreErrorCode.NotFound)
-                {
-                }
+            }
+
+            if (found == 0)
+            {
+                break;
             }
         }
 
@@ -507,6 +522,43 @@ internal sealed class ObjectRegistry
         catch (StoreException e)
         {
             throw StoreErrors.Map(e, resource, name);
+        }
+    }
+
+    /// <summary>
+    /// upstream namespace deletion: deletionTimestamp set and status.phase Terminating, which the NamespaceLifecycle
+    /// check reads to refuse new content. Returns the namespace as stored after the mark.
+    /// </summary>
+    private async ValueTask<KeyValue> MarkNamespaceTerminatingAsync(KeyValue current, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var node = Parse(current.Value);
+            var meta = JsonMeta.Metadata(node);
+            if (meta["deletionTimestamp"] is not null)
+            {
+                return current;
+            }
+
+            meta["deletionTimestamp"] = JsonMeta.Timestamp(_time.GetUtcNow());
+            meta["deletionGracePeriodSeconds"] = 0;
+            meta.Remove("resourceVersion");
+            if (node["status"] is not JsonObject status)
+            {
+                node["status"] = status = [];
+            }
+
+            status["phase"] = "Terminating";
+            try
+            {
+                return await Store.UpdateAsync(current.Key, Serialize(node), new Preconditions(current.ModRevision), cancellationToken)
+                    .ConfigureAwait(false);
+            }
+            catch (StoreException e) when (e.Code is StoreErrorCode.Conflict)
+            {
+                current = await Store.GetAsync(current.Key, cancellationToken).ConfigureAwait(false)
+                    ?? throw new StoreException(StoreErrorCode.NotFound, "namespace deleted meanwhile");
+            }
         }
     }
 
