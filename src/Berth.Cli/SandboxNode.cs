@@ -2,6 +2,7 @@ using Berth.ApiServer;
 using Berth.ApiServer.Client;
 using Berth.Node.Agent;
 using Berth.Node.Dns;
+using Berth.Node.Metrics;
 using Berth.Node.Runtime;
 
 namespace Berth.Cli;
@@ -9,16 +10,19 @@ namespace Berth.Cli;
 /// <summary>
 /// The real node beside an API server: the sandbox runtime under DATA/node (pods cannot see the data dir: it holds
 /// the token, the CA key and other pods' volumes), cluster DNS and the service proxy in the pod network's hub
-/// namespace, and the node agent, plugged in as the server's pods/log (and exec, attach, portforward) backend.
+/// namespace, and the node agent, plugged in as the server's pods/log (and exec, attach, portforward) backend, and
+/// the runtime's figures for kubectl top when the server was given a <see cref="SandboxMetricsSource"/>.
 /// `berth serve`, the E2E tests and the pod benchmark compose it the same way.
 /// </summary>
 internal sealed class SandboxNode : IAsyncDisposable
 {
     private readonly BerthServer _server;
+    private readonly SandboxMetricsSource? _metrics;
 
-    private SandboxNode(BerthServer server, SandboxRuntime runtime, ClusterNetworking networking, NodeAgent agent)
+    private SandboxNode(BerthServer server, SandboxRuntime runtime, ClusterNetworking networking, NodeAgent agent, SandboxMetricsSource? metrics)
     {
         _server = server;
+        _metrics = metrics;
         Runtime = runtime;
         Networking = networking;
         Agent = agent;
@@ -32,7 +36,7 @@ internal sealed class SandboxNode : IAsyncDisposable
     public NodeAgent Agent { get; }
 
     public static async Task<SandboxNode> StartAsync(BerthServer server, string dataDir, CancellationToken cancellationToken,
-        string? podCidr = null, Action<string>? log = null)
+        string? podCidr = null, Action<string>? log = null, SandboxMetricsSource? metrics = null)
     {
         var data = Path.GetFullPath(dataDir);
         var nodeDir = Path.Combine(data, "node");
@@ -71,7 +75,8 @@ internal sealed class SandboxNode : IAsyncDisposable
         }
 
         server.PodStreaming = agent;
-        return new SandboxNode(server, runtime, networking, agent);
+        metrics?.Attach(runtime);
+        return new SandboxNode(server, runtime, networking, agent, metrics);
     }
 
     /// <summary>Stops every pod, then DNS and the proxy's rules, then removes the pod network; what is left of the node is nothing.</summary>
@@ -82,6 +87,7 @@ internal sealed class SandboxNode : IAsyncDisposable
             _server.PodStreaming = null;
         }
 
+        _metrics?.Detach();
         await Agent.DisposeAsync().ConfigureAwait(false);
         await Networking.DisposeAsync().ConfigureAwait(false);
         await Runtime.DisposeAsync().ConfigureAwait(false);

@@ -6,6 +6,7 @@ using Berth.ApiServer.Diagnostics;
 using Berth.Cli.Daemon;
 using Berth.Controllers;
 using Berth.Controllers.Simulation;
+using Berth.Node.Metrics;
 using Berth.Node.Runtime;
 using Berth.Storage;
 using Berth.Storage.Memory;
@@ -91,6 +92,9 @@ internal static class ServeCommand
             }
 
             using var leaseScope = lease;
+            // kubectl top: the sandbox node's cgroup and /proc figures (attached to the runtime once it runs), or the
+            // simulated node's. Either way metrics.k8s.io is in discovery from the first request.
+            using var sandboxMetrics = runtimeChoice == "sandbox" ? new SandboxMetricsSource(NodeName, TimeProvider.System) : null;
             BerthServer server;
             try
             {
@@ -101,9 +105,7 @@ internal static class ServeCommand
                     AllowNonLoopback = result.GetValue(allowNonLoopback),
                     OpenStore = ct => OpenStore(storeKind, dir, ct),
                     GarbageCollectorEnabled = true,
-                    // kubectl top: the simulated node's figures. The sandbox node's cgroup figures are not served yet, so
-                    // with it metrics.k8s.io stays absent and kubectl top says "Metrics API not available".
-                    MetricsSource = runtimeChoice == "simulated" ? new SimulatedMetricsSource(NodeName, TimeProvider.System) : null,
+                    MetricsSource = sandboxMetrics ?? (Core.Metrics.IMetricsSource)new SimulatedMetricsSource(NodeName, TimeProvider.System),
                 }, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is InvalidOperationException or IOException or StoreException or UnauthorizedAccessException)
@@ -133,7 +135,7 @@ internal static class ServeCommand
                     if (sandbox)
                     {
                         node = await SandboxNode.StartAsync(server, dir, cancellationToken,
-                            log: line => Console.Error.WriteLine("berth: " + line)).ConfigureAwait(false);
+                            log: line => Console.Error.WriteLine("berth: " + line), metrics: sandboxMetrics).ConfigureAwait(false);
                     }
 
                     StartupTrace.Mark("controllers synced");

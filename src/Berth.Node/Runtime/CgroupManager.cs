@@ -12,7 +12,9 @@ namespace Berth.Node.Runtime;
 internal sealed class CgroupManager
 {
     private const string Root = "/sys/fs/cgroup";
-    private static readonly string[] V1Controllers = ["memory", "cpu", "pids"];
+    // cpuacct holds the CPU usage kubectl top reports (cpuacct.usage); it is a hierarchy of its own on this machine
+    // (runtime-probe.md §8) and the same directory as cpu where the two are co-mounted ("cpu,cpuacct").
+    private static readonly string[] V1Controllers = SeparateCpuAccounting() ? ["memory", "cpu", "pids", "cpuacct"] : ["memory", "cpu", "pids"];
     private readonly bool _v2;
     private readonly string _relative;
 
@@ -89,7 +91,7 @@ internal sealed class CgroupManager
                 File.WriteAllText($"{dir}/cpu.max", $"{Math.Max(1000, cpu * period / 1000)} {period}");
             }
 
-            return new CgroupHandle(dirs, [$"{dir}/cgroup.procs"], $"{dir}/memory.events");
+            return new CgroupHandle(dirs, [$"{dir}/cgroup.procs"], $"{dir}/memory.events") { V2 = true, MemoryDirectory = dir, CpuDirectory = dir };
         }
 
         foreach (var controller in V1Controllers)
@@ -112,7 +114,11 @@ internal sealed class CgroupManager
             File.WriteAllText($"{dirs[1]}/cpu.cfs_quota_us", Math.Max(1000, millis * period / 1000).ToString(CultureInfo.InvariantCulture));
         }
 
-        return new CgroupHandle(dirs, [.. dirs.Select(d => $"{d}/cgroup.procs")], $"{memoryDir}/memory.oom_control");
+        return new CgroupHandle(dirs, [.. dirs.Select(d => $"{d}/cgroup.procs")], $"{memoryDir}/memory.oom_control")
+        {
+            MemoryDirectory = memoryDir,
+            CpuDirectory = dirs.Count > 3 ? dirs[3] : dirs[1],
+        };
     }
 
     /// <summary>Removes the run's parent groups (children are removed with their containers).</summary>
@@ -163,6 +169,18 @@ internal sealed class CgroupManager
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
             }
+        }
+    }
+
+    private static bool SeparateCpuAccounting()
+    {
+        try
+        {
+            return Directory.Exists($"{Root}/cpuacct") && !File.Exists($"{Root}/cpu/cpuacct.usage");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 

@@ -57,5 +57,8 @@ public sealed class ContainerProcess
     /// <summary>The payload's stdin when the container asked for one (<c>stdin: true</c>), for kubectl attach.</summary>
     internal Stream? Stdin { get; init; }
 
+    /// <summary>The container's cgroup when it has one (limits were set and the host allows them); exec'd processes join it.</summary>
+    internal CgroupHandle? Cgroup { get; init; }
+
     internal volatile bool StopRequested;
 }

@@ -29,6 +29,9 @@ internal static partial class LinuxNative
     [LibraryImport("libc")]
     internal static partial uint geteuid();
 
+    [LibraryImport("libc")]
+    internal static partial long sysconf(int name);
+
     [LibraryImport("libc", SetLastError = true)]
     internal static partial int unshare(int flags);
 

@@ -16,6 +16,12 @@ namespace Berth.Node.Runtime;
 public sealed class SandboxRuntime : IPodRuntime
 {
     private const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+    // nsenter by its host path, for the cgroup-joining shell that runs with the container's PATH.
+    private static readonly Lazy<string> NsenterPath = new(() =>
+        (Environment.GetEnvironmentVariable("PATH") ?? DefaultPath).Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(d => Path.Combine(d, "nsenter"))
+            .FirstOrDefault(File.Exists) ?? "/usr/bin/nsenter");
     private readonly SandboxRuntimeOptions _options;
     private readonly HubNetwork _hub;
     private readonly CgroupManager? _cgroups;
@@ -373,6 +379,7 @@ public sealed class SandboxRuntime : IPodRuntime
             RunAsUser = runAsUser,
             RunAsGroup = runAsGroup,
             Stdin = stdin,
+            Cgroup = cgroup,
         };
         live[handle] = cgroup;
         return handle;
@@ -469,9 +476,8 @@ public sealed class SandboxRuntime : IPodRuntime
         if (cgroup is not null)
         {
             // Join the container's cgroups before exec, so bwrap and every descendant inherit them (runtime-probe.md §8).
-            var joins = string.Join("; ", cgroup.ProcsFiles.Select(f => $"echo $$ > '{f}'"));
             psi.FileName = "/bin/sh";
-            a.AddRange(["-c", $"{joins}; exec \"$@\"", "sh", "bwrap"]);
+            a.AddRange(["-c", cgroup.JoinThenExecScript, "sh", "bwrap"]);
         }
         else
         {
@@ -680,7 +686,8 @@ public sealed class SandboxRuntime : IPodRuntime
             return new ExecResult(-1, "", $"container \"{container.ContainerName}\" is not running", TimedOut: false);
         }
 
-        var psi = new ProcessStartInfo("nsenter")
+        var argv = JoinCgroup(container, ["nsenter", "-t", container.Pid1.ToString(CultureInfo.InvariantCulture), "-m", "-u", "-i", "-n", "-p", "--", .. command]);
+        var psi = new ProcessStartInfo(argv[0])
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
@@ -696,12 +703,7 @@ public sealed class SandboxRuntime : IPodRuntime
             psi.Environment[k] = v;
         }
 
-        foreach (var a in (string[])["-t", container.Pid1.ToString(CultureInfo.InvariantCulture), "-m", "-u", "-i", "-n", "-p", "--"])
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        foreach (var a in command)
+        foreach (var a in argv.Skip(1))
         {
             psi.ArgumentList.Add(a);
         }
@@ -718,7 +720,7 @@ public sealed class SandboxRuntime : IPodRuntime
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {
             timedOut = e is TimeoutException;
-            // nsenter execs the command in place, so this PID is the command itself.
+            // nsenter (exec'd by the cgroup-joining shell, when there is one) forks the command; the tree takes both.
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
             if (!timedOut)
@@ -749,6 +751,7 @@ public sealed class SandboxRuntime : IPodRuntime
 
         argv.AddRange(["--", "/usr/bin/env", $"--chdir={container.WorkingDir}", "--"]);
         argv.AddRange(command);
+        argv = JoinCgroup(container, argv);
         var env = container.Environment.ToList();
         if (tty && !env.Any(e => e.Key == "TERM"))
         {
@@ -758,11 +761,11 @@ public sealed class SandboxRuntime : IPodRuntime
 
         if (tty)
         {
-            return Task.FromResult<IExecSession>(PtyExecSession.Start("nsenter", argv, env, 0, 0,
+            return Task.FromResult<IExecSession>(PtyExecSession.Start(argv[0], argv, env, 0, 0,
                 $"/proc/{container.Pid1.ToString(CultureInfo.InvariantCulture)}/root/dev"));
         }
 
-        var psi = new ProcessStartInfo("nsenter")
+        var psi = new ProcessStartInfo(argv[0])
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
@@ -784,6 +787,32 @@ public sealed class SandboxRuntime : IPodRuntime
         var process = Process.Start(psi) ?? throw new IOException("could not start nsenter");
         return Task.FromResult<IExecSession>(new PipeExecSession(process, stdin));
     }
+
+    /// <summary>
+    /// The command line that runs <paramref name="argv"/> inside the container's cgroup when it has one: nsenter joins
+    /// namespaces but not cgroups (runtime-probe.md §7), while a CRI runtime's exec (runc exec) runs the process in the
+    /// container's cgroup, so its usage counts towards the container's limits and its kubectl top figures.
+    /// </summary>
+    private static List<string> JoinCgroup(ContainerProcess container, List<string> argv) =>
+        container.Cgroup is { } cgroup ? ["/bin/sh", "-c", cgroup.JoinThenExecScript, "sh", NsenterPath.Value, .. argv.Skip(1)] : argv;
+
+    /// <summary>The containers of the pod with this UID that are running now (their usage is what kubectl top shows).</summary>
+    internal IReadOnlyList<ContainerProcess> RunningContainers(string podUid)
+    {
+        foreach (var (sandbox, live) in _live)
+        {
+            if (sandbox.Pod.Metadata.Uid == podUid)
+            {
+                return [.. live.Keys.Where(c => !c.Exited.IsCompleted)];
+            }
+        }
+
+        return [];
+    }
+
+    /// <summary>Every running container of every pod.</summary>
+    internal IEnumerable<ContainerProcess> RunningContainers() =>
+        _live.Values.SelectMany(live => live.Keys).Where(c => !c.Exited.IsCompleted);
 
     public Task<Socket> ConnectAsync(PodSandbox sandbox, int port, CancellationToken cancellationToken) =>
         _hub.ConnectTcpAsync(sandbox.PodIP, port, cancellationToken);
