@@ -58,11 +58,16 @@ internal sealed class HubNetwork : IAsyncDisposable
                 .ConfigureAwait(false);
             var ipam = hub.Ipam;
             // The gateway and the cluster DNS address both live on the hub bridge: DNS sockets are bound there
-            // from the host through HubSocketFactory.
+            // from the host through HubSocketFactory. The bridge gets its own MAC address: without one the kernel
+            // gives it the lowest of its ports' addresses (br_stp_recalculate_bridge_id), so it changes whenever a
+            // pod with a lower veth address comes or the one it copied goes, and every other pod's ARP entry for the
+            // gateway and cluster DNS points at a MAC nobody answers until it expires: their DNS queries time out for
+            // 5-45 s after a peer is re-created. An address set explicitly is never replaced (moby's bridge driver,
+            // setup_device.go, does the same for docker0).
             await ExternalCommand.RunCheckedAsync("ip", ["-n", hub.HubNamespaceName, "-batch", "-"],
                 $"""
                 link set lo up
-                link add {BridgeName} type bridge
+                link add {BridgeName} address {BridgeAddress()} type bridge
                 addr add {ipam.Gateway}/{ipam.PrefixLength} dev {BridgeName}
                 addr add {ipam.ClusterDns}/{ipam.PrefixLength} dev {BridgeName}
                 link set {BridgeName} up
@@ -83,6 +88,14 @@ internal sealed class HubNetwork : IAsyncDisposable
         }
 
         return hub;
+    }
+
+    /// <summary>A random locally administered unicast MAC address (the first octet's 0x02 bit set, 0x01 clear).</summary>
+    private static string BridgeAddress()
+    {
+        var mac = System.Security.Cryptography.RandomNumberGenerator.GetBytes(6);
+        mac[0] = (byte)((mac[0] & 0xFE) | 0x02);
+        return string.Join(':', mac.Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
     }
 
     /// <summary>Creates the pod's namespace and veth and gives it the next free address.</summary>

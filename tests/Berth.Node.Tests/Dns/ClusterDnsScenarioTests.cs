@@ -153,4 +153,57 @@ public sealed class ClusterDnsScenarioTests : IAsyncLifetime
         Assert.Equal([created.Spec.ClusterIP], db.Addresses);
         Assert.Equal(3, empty.Rcode);
     }
+
+    [Fact]
+    public async Task A_headless_service_with_publishNotReadyAddresses_answers_a_pod_that_is_not_ready_and_one_without_does_not()
+    {
+        foreach (var (name, publish) in new[] { ("peers", true), ("ready", false) })
+        {
+            await _client.CreateAsync(new V1Service
+            {
+                Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "default" },
+                Spec = new V1ServiceSpec
+                {
+                    ClusterIP = "None",
+                    PublishNotReadyAddresses = publish,
+                    Selector = new Dictionary<string, string> { ["app"] = "db" },
+                    Ports = [new V1ServicePort { Name = "pg", Port = 5432 }],
+                },
+            });
+        }
+
+        await _client.CreateAsync(new V1StatefulSet
+        {
+            Metadata = new V1ObjectMeta { Name = "db", NamespaceProperty = "default" },
+            Spec = new V1StatefulSetSpec
+            {
+                Replicas = 1,
+                ServiceName = "peers",
+                Selector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["app"] = "db" } },
+                Template = new V1PodTemplateSpec
+                {
+                    Metadata = new V1ObjectMeta
+                    {
+                        Labels = new Dictionary<string, string> { ["app"] = "db" },
+                        Annotations = new Dictionary<string, string> { ["berth.dev/simulate-ready"] = "false" },
+                    },
+                    Spec = new V1PodSpec { Containers = [new V1Container { Name = "db", Image = "postgres" }] },
+                },
+            },
+        });
+
+        // Peers find each other before they are ready (how a database cluster bootstraps), through the Service that
+        // publishes not-ready addresses; the other one lists the pod as not ready and so answers nothing.
+        var peer = await EventuallyAsync(() => AskAsync("db-0.peers.default.svc.cluster.local"), r => r.Addresses.Length == 1, "db-0 not ready");
+        var all = await AskAsync("peers.default.svc.cluster.local");
+        await EventuallyAsync(async () => (await _client.ListAsync<V1EndpointSlice>("default", "kubernetes.io/service-name=ready")).Items
+            .Sum(s => s.Endpoints?.Count(e => e.Conditions?.Ready == false) ?? 0), n => n == 1, "the pod listed not ready");
+        var ready = await AskAsync("ready.default.svc.cluster.local");
+        var pod = (await _client.GetAsync<V1Pod>("default", "db-0"))!;
+
+        Assert.NotEqual("True", pod.Status?.Conditions?.FirstOrDefault(c => c.Type == "Ready")?.Status);
+        Assert.Equal([pod.Status!.PodIP], peer.Addresses);
+        Assert.Equal([pod.Status.PodIP], all.Addresses);
+        Assert.Equal(3, ready.Rcode);
+    }
 }

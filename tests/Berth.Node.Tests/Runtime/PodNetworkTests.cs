@@ -10,6 +10,48 @@ public sealed class PodNetworkTests(RuntimeFixture fixture)
     private readonly SandboxRuntime _runtime = fixture.Runtime;
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
+    /// <summary>The hub's links by name (without the <c>@ifN</c> peer suffix) with their MAC addresses.</summary>
+    private async Task<Dictionary<string, string>> HubLinkAddressesAsync()
+    {
+        var output = await ExternalCommand.RunCheckedAsync("ip", ["-n", _runtime.Hub.HubNamespaceName, "-br", "link"], cancellationToken: Ct);
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(fields => fields.Length >= 3)
+            .ToDictionary(fields => fields[0].Split('@')[0], fields => fields[2], StringComparer.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_hub_bridge_keeps_its_own_MAC_address_while_pods_come_and_go()
+    {
+        // Pods cache the bridge's MAC for the gateway and cluster DNS: were it to change with the ports, their
+        // queries would go to a MAC nobody answers until the ARP entry expires.
+        var before = (await HubLinkAddressesAsync())[HubNetwork.BridgeName];
+        var attached = new List<PodNetwork>();
+        Dictionary<string, string> during;
+        try
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                attached.Add(await _runtime.Hub.AttachPodAsync(Ct));
+            }
+
+            during = await HubLinkAddressesAsync();
+        }
+        finally
+        {
+            foreach (var network in attached)
+            {
+                await _runtime.Hub.DetachPodAsync(network, CancellationToken.None);
+            }
+        }
+
+        var after = (await HubLinkAddressesAsync())[HubNetwork.BridgeName];
+
+        Assert.Equal(before, during[HubNetwork.BridgeName]);
+        Assert.Equal(before, after);
+        Assert.All(attached, network => Assert.NotEqual(before, during[network.HubVeth]));
+    }
+
     [Fact]
     public async Task Two_pods_reach_each_other_over_the_bridge_and_nothing_outside()
     {
