@@ -35,22 +35,7 @@ internal sealed class EndpointsController : IDisposable
         _endpoints.AddHandler(new InformerHandler<V1Endpoints>(null, null, e => _queue.Add(ObjectKeys.Of(e))));
     }
 
-    public async Task RunAsync(CancellationToken cancellationToken)
-    {
-        var workers = Enumerable.Range(0, _workers)
-            .Select(_ => Task.Run(() => _queue.RunWorkerAsync(SyncAsync, cancellationToken), cancellationToken)).ToList();
-        try
-        {
-            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Shutting down.
-        }
-
-        _queue.ShutDown();
-        await Task.WhenAll(workers).ConfigureAwait(false);
-    }
+    public Task RunAsync(CancellationToken cancellationToken) => _queue.RunWorkersAsync(_workers, SyncAsync, cancellationToken);
 
     public void Dispose() => _queue.Dispose();
 
