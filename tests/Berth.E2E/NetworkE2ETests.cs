@@ -9,24 +9,8 @@ namespace Berth.E2E;
 /// </summary>
 public sealed partial class NetworkE2ETests(SandboxServerFixture fixture) : IClassFixture<SandboxServerFixture>
 {
-    private static async Task<string> UntilAsync(Kubectl kubectl, string args, Func<string, bool> done, int seconds = 120)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        var last = "";
-        while (DateTime.UtcNow < deadline)
-        {
-            var result = await kubectl.RunAsync(args);
-            last = result.ToString();
-            if (result.ExitCode == 0 && done(result.Stdout))
-            {
-                return result.Stdout;
-            }
-
-            await Task.Delay(300);
-        }
-
-        throw new Xunit.Sdk.XunitException($"kubectl {args} never got there; last:\n{last}");
-    }
+    private static Task<string> UntilAsync(Kubectl kubectl, string args, Func<string, bool> done, int seconds = 120) =>
+        KubectlPoll.UntilAsync(kubectl, args, done, seconds, intervalMilliseconds: 300);
 
     private static Task WaitReadyAsync(Kubectl kubectl, string ns, string pod) =>
         UntilAsync(kubectl, $"get pod {pod} -n {ns} -o jsonpath='{{.status.conditions[?(@.type==\"Ready\")].status}}'", s => s == "True");
