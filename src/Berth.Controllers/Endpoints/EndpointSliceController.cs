@@ -64,12 +64,9 @@ internal sealed class EndpointSliceController : IDisposable
 
     private void EnqueueFor(V1Pod pod, V1Pod? old)
     {
-        foreach (var s in _services.ListNamespace(pod.Metadata.NamespaceProperty))
+        foreach (var s in EndpointPods.ServicesSelecting(_services.ListNamespace(pod.Metadata.NamespaceProperty), pod, old))
         {
-            if (EndpointPods.Selects(s, pod) || (old is not null && EndpointPods.Selects(s, old)))
-            {
-                Enqueue(s);
-            }
+            Enqueue(s);
         }
     }
 

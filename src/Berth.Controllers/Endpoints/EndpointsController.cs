@@ -41,15 +41,11 @@ internal sealed class EndpointsController : IDisposable
 
     private void Enqueue(V1Service service) => _queue.Add(ObjectKeys.Of(service));
 
-    /// <summary>upstream getPodServiceMemberships: every Service selecting the pod now or before its label change.</summary>
     private void EnqueueFor(V1Pod pod, V1Pod? old)
     {
-        foreach (var s in _services.ListNamespace(pod.Metadata.NamespaceProperty))
+        foreach (var s in EndpointPods.ServicesSelecting(_services.ListNamespace(pod.Metadata.NamespaceProperty), pod, old))
         {
-            if (EndpointPods.Selects(s, pod) || (old is not null && EndpointPods.Selects(s, old)))
-            {
-                Enqueue(s);
-            }
+            Enqueue(s);
         }
     }
 
