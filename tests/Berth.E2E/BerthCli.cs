@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Berth.E2E;
 
 /// <summary>
@@ -53,40 +51,15 @@ public sealed class BerthCli : IAsyncDisposable
     public Task<KubectlResult> RunAsync(string arguments, int timeoutSeconds = 120) =>
         RunProcessAsync([Path.Combine(AppContext.BaseDirectory, "berth.dll"), .. Kubectl.Split(arguments)], timeoutSeconds);
 
-    private async Task<KubectlResult> RunProcessAsync(IEnumerable<string> args, int timeoutSeconds)
+    private Task<KubectlResult> RunProcessAsync(IEnumerable<string> args, int timeoutSeconds)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
+        var start = ProcessRunner.StartInfo("dotnet", args);
         foreach (var (k, v) in _environment)
         {
             start.Environment[k] = v;
         }
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start berth");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-            return new KubectlResult(-1, await stdout, await stderr + "\n(timed out)");
-        }
-
-        return new KubectlResult(process.ExitCode, await stdout, await stderr);
+        return ProcessRunner.RunAsync(start, stdin: null, timeoutSeconds);
     }
 
     /// <summary>Whether the process exists and is not a zombie (what /proc says, by pid).</summary>

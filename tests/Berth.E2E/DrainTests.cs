@@ -26,24 +26,8 @@ public sealed class DrainTests : IClassFixture<ServerFixture>
             matchLabels: {"{"}app: web{"}"}
         """;
 
-    private static async Task<string> UntilAsync(Kubectl kubectl, string args, Func<string, bool> done, int seconds = 30)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        var last = "";
-        while (DateTime.UtcNow < deadline)
-        {
-            var result = await kubectl.RunAsync(args);
-            last = result.ToString();
-            if (result.ExitCode == 0 && done(result.Stdout))
-            {
-                return result.Stdout;
-            }
-
-            await Task.Delay(250);
-        }
-
-        throw new Xunit.Sdk.XunitException($"kubectl {args} never got there; last:\n{last}");
-    }
+    private static Task<string> UntilAsync(Kubectl kubectl, string args, Func<string, bool> done, int seconds = 30) =>
+        KubectlPoll.UntilAsync(kubectl, args, done, seconds, intervalMilliseconds: 250);
 
     [Theory]
     [MemberData(nameof(Versions))]

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Berth.E2E;
 
 /// <summary>Runs a real kubectl binary (1.27 ... 1.33) against a server, with its own empty cache dir.</summary>
@@ -26,45 +24,9 @@ public sealed class Kubectl
 
     public static string Binary(string version) => Path.Combine(SdkBin, "kubectl." + version);
 
-    public async Task<KubectlResult> RunAsync(string arguments, string? stdin = null, int timeoutSeconds = 60)
-    {
-        var start = new ProcessStartInfo(_binary)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = stdin is not null,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add("--kubeconfig=" + _kubeconfig);
-        start.ArgumentList.Add("--cache-dir=" + _cacheDir);
-        foreach (var arg in Split(arguments))
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start " + _binary);
-        if (stdin is not null)
-        {
-            await process.StandardInput.WriteAsync(stdin);
-            process.StandardInput.Close();
-        }
-
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-            return new KubectlResult(-1, await stdout, await stderr + "\n(timed out)");
-        }
-
-        return new KubectlResult(process.ExitCode, await stdout, await stderr);
-    }
+    public Task<KubectlResult> RunAsync(string arguments, string? stdin = null, int timeoutSeconds = 60) =>
+        ProcessRunner.RunAsync(ProcessRunner.StartInfo(_binary, ["--kubeconfig=" + _kubeconfig, "--cache-dir=" + _cacheDir, .. Split(arguments)]),
+            stdin, timeoutSeconds);
 
     /// <summary>Splits like a shell for the simple quoting the tests use ('...' and "...").</summary>
     internal static List<string> Split(string arguments)

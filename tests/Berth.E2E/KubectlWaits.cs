@@ -4,24 +4,8 @@ namespace Berth.E2E;
 internal static class KubectlWaits
 {
     /// <summary>Runs <paramref name="args"/> every 300 ms until it succeeds with output <paramref name="done"/> accepts.</summary>
-    public static async Task<string> UntilAsync(this Kubectl kubectl, string args, Func<string, bool> done, int seconds = 120)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        var last = "";
-        while (DateTime.UtcNow < deadline)
-        {
-            var result = await kubectl.RunAsync(args);
-            last = result.ToString();
-            if (result.ExitCode == 0 && done(result.Stdout))
-            {
-                return result.Stdout;
-            }
-
-            await Task.Delay(300);
-        }
-
-        throw new Xunit.Sdk.XunitException($"kubectl {args} never got there in {seconds} s; last:\n{last}");
-    }
+    public static Task<string> UntilAsync(this Kubectl kubectl, string args, Func<string, bool> done, int seconds = 120) =>
+        KubectlPoll.UntilAsync(kubectl, args, done, seconds, intervalMilliseconds: 300);
 
     public static Task WaitReadyAsync(this Kubectl kubectl, string ns, string pod, int seconds = 120) =>
         kubectl.UntilAsync($"get pod {pod} -n {ns} -o jsonpath='{{.status.conditions[?(@.type==\"Ready\")].status}}'", s => s == "True", seconds);

@@ -11,24 +11,8 @@ namespace Berth.E2E;
 /// </summary>
 public sealed class SandboxE2ETests(SandboxServerFixture fixture) : IClassFixture<SandboxServerFixture>
 {
-    private static async Task<string> UntilAsync(Kubectl kubectl, string args, Func<string, bool> done, int seconds = 90)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        var last = "";
-        while (DateTime.UtcNow < deadline)
-        {
-            var result = await kubectl.RunAsync(args);
-            last = result.ToString();
-            if (result.ExitCode == 0 && done(result.Stdout))
-            {
-                return result.Stdout;
-            }
-
-            await Task.Delay(500);
-        }
-
-        throw new Xunit.Sdk.XunitException($"kubectl {args} never got there; last:\n{last}");
-    }
+    private static Task<string> UntilAsync(Kubectl kubectl, string args, Func<string, bool> done, int seconds = 90) =>
+        KubectlPoll.UntilAsync(kubectl, args, done, seconds, intervalMilliseconds: 500);
 
     private async Task<(Kubectl Kubectl, string Ns)> SetUpAsync(string test)
     {
@@ -38,8 +22,7 @@ public sealed class SandboxE2ETests(SandboxServerFixture fixture) : IClassFixtur
         return (kubectl, test);
     }
 
-    private static Task WaitReadyAsync(Kubectl kubectl, string ns, string pod, int seconds = 120) =>
-        UntilAsync(kubectl, $"get pod {pod} -n {ns} -o jsonpath='{{.status.conditions[?(@.type==\"Ready\")].status}}'", s => s == "True", seconds);
+    private static Task WaitReadyAsync(Kubectl kubectl, string ns, string pod, int seconds = 120) => kubectl.WaitReadyAsync(ns, pod, seconds);
 
     private static async Task<string> UidAsync(Kubectl kubectl, string ns, string pod) =>
         (await kubectl.RunAsync($"get pod {pod} -n {ns} -o jsonpath={{.metadata.uid}}")).ShouldSucceed().Stdout;
@@ -47,10 +30,8 @@ public sealed class SandboxE2ETests(SandboxServerFixture fixture) : IClassFixtur
     /// <summary>Runs a host tool inside the serve's hub network namespace: the only place pod addresses are reachable from.</summary>
     private static async Task<(int Code, string Output)> InHubAsync(BerthServeProcess server, params string[] command)
     {
-        var run = Directory.EnumerateFiles("/run/berth/runs")
-            .First(f => File.ReadAllText(f).Split(' ')[0] == server.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var start = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in (string[])["netns", "exec", $"berth-{Path.GetFileName(run)}-hub", .. command])
+        foreach (var a in (string[])["netns", "exec", $"berth-{RunId(server)}-hub", .. command])
         {
             start.ArgumentList.Add(a);
         }
@@ -565,11 +546,8 @@ public sealed class SandboxE2ETests(SandboxServerFixture fixture) : IClassFixtur
         try
         {
             var kubectl = new Kubectl("1.33", server.Kubeconfig, cache);
-            (await kubectl.RunAsync("apply -f -", Manifests.Namespace("restart"))).ShouldSucceed();
-            (await kubectl.RunAsync("apply -f -", ScratchAndData("restart"))).ShouldSucceed();
-            await WaitReadyAsync(kubectl, "restart", "demo-0");
-            var runId = Path.GetFileName(Directory.EnumerateFiles("/run/berth/runs")
-                .First(f => File.ReadAllText(f).Split(' ')[0] == server.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            await RunScratchAndDataAsync(kubectl, "restart");
+            var runId = RunId(server);
             Assert.Contains(Mounts(), m => m.StartsWith(dataDir + "/", StringComparison.Ordinal));
 
             var code = await server.StopAsync(TimeSpan.FromSeconds(60));
@@ -617,11 +595,8 @@ public sealed class SandboxE2ETests(SandboxServerFixture fixture) : IClassFixtur
         try
         {
             var kubectl = new Kubectl("1.33", server.Kubeconfig, cache);
-            (await kubectl.RunAsync("apply -f -", Manifests.Namespace("crash"))).ShouldSucceed();
-            (await kubectl.RunAsync("apply -f -", ScratchAndData("crash"))).ShouldSucceed();
-            await WaitReadyAsync(kubectl, "crash", "demo-0");
-            var runId = Path.GetFileName(Directory.EnumerateFiles("/run/berth/runs")
-                .First(f => File.ReadAllText(f).Split(' ')[0] == server.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            await RunScratchAndDataAsync(kubectl, "crash");
+            var runId = RunId(server);
             // The pod (same UID) gets its sandbox at the same path again: a marker in the old sandbox directory tells
             // the old one from the new.
             var podMounts = Mounts().Where(m => m.StartsWith(dataDir + "/node/pods/", StringComparison.Ordinal)).ToList();
@@ -665,6 +640,18 @@ public sealed class SandboxE2ETests(SandboxServerFixture fixture) : IClassFixtur
 
             Directory.Delete(cache, recursive: true);
         }
+    }
+
+    /// <summary>The id serve registered its run under in /run/berth/runs (a file per run, its first word the PID).</summary>
+    private static string RunId(BerthServeProcess server) => Path.GetFileName(Directory.EnumerateFiles("/run/berth/runs")
+        .First(f => File.ReadAllText(f).Split(' ')[0] == server.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+    /// <summary>The <see cref="ScratchAndData"/> StatefulSet in its own namespace, its pod Ready.</summary>
+    private static async Task RunScratchAndDataAsync(Kubectl kubectl, string ns)
+    {
+        (await kubectl.RunAsync("apply -f -", Manifests.Namespace(ns))).ShouldSucceed();
+        (await kubectl.RunAsync("apply -f -", ScratchAndData(ns))).ShouldSucceed();
+        await WaitReadyAsync(kubectl, ns, "demo-0");
     }
 
     private static List<string> Mounts() => [.. File.ReadLines("/proc/self/mounts").Select(l => l.Split(' ')[1])];

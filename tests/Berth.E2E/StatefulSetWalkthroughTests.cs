@@ -63,24 +63,8 @@ public sealed class StatefulSetWalkthroughTests : IClassFixture<ServerFixture>
     private static async Task RolledOutAsync(Kubectl kubectl, string ns) =>
         (await kubectl.RunAsync($"rollout status sts/web -n {ns} --timeout=40s", timeoutSeconds: 50)).ShouldSucceed();
 
-    private static async Task<string> UntilAsync(Kubectl kubectl, string args, Func<string, bool> done, int seconds = 30)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        var last = "";
-        while (DateTime.UtcNow < deadline)
-        {
-            var result = await kubectl.RunAsync(args);
-            last = result.ToString();
-            if (result.ExitCode == 0 && done(result.Stdout))
-            {
-                return result.Stdout;
-            }
-
-            await Task.Delay(250);
-        }
-
-        throw new Xunit.Sdk.XunitException($"kubectl {args} never got there; last:\n{last}");
-    }
+    private static Task<string> UntilAsync(Kubectl kubectl, string args, Func<string, bool> done, int seconds = 30) =>
+        KubectlPoll.UntilAsync(kubectl, args, done, seconds, intervalMilliseconds: 250);
 
     private static string[] WatchedNames(string stdout) =>
         stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)

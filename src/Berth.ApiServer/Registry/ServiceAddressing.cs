@@ -12,6 +12,4 @@ internal sealed record ServiceAddressing(string? Type, string? ClusterIp, IReadO
 
     /// <summary>True for a Service that should hold a cluster IP but has none yet.</summary>
     public bool NeedsAddress => Type != "ExternalName" && string.IsNullOrEmpty(ClusterIp);
-
-    public bool HoldsAddress => Type != "ExternalName" && !string.IsNullOrEmpty(ClusterIp) && ClusterIp != "None";
 }

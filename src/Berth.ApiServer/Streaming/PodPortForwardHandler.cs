@@ -32,10 +32,7 @@ internal static class PodPortForwardHandler
             {
                 // .NET refuses "/" in a sub-protocol token (RFC 6455), so the header is set by hand; the middleware leaves it.
                 context.Response.Headers.SecWebSocketProtocol = PortForwardProtocols.SpdyTunnel;
-                using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
-                {
-                    KeepAliveInterval = TimeSpan.FromSeconds(30),
-                }).ConfigureAwait(false);
+                using var socket = await StreamingWebSockets.AcceptAsync(context, subProtocol: null).ConfigureAwait(false);
                 await using var tunnel = new WebSocketTunnelStream(socket);
                 await using var tunnelled = new SpdyConnection(tunnel, logger, SpdyPortForwardSession.AcceptStream);
                 tunnelled.Start();

@@ -18,11 +18,7 @@ internal static class WebSocketExecSession
     public static async Task RunAsync(HttpContext context, string protocol, IPodStreamingBackend backend, PodExecRequest request, bool attach,
         ILogger? logger)
     {
-        using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
-        {
-            SubProtocol = protocol,
-            KeepAliveInterval = TimeSpan.FromSeconds(30),
-        }).ConfigureAwait(false);
+        using var socket = await StreamingWebSockets.AcceptAsync(context, protocol).ConfigureAwait(false);
         using var sender = new WebSocketSender(socket);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
 

@@ -17,11 +17,7 @@ internal static class WebSocketPortForwardSession
 {
     public static async Task RunAsync(HttpContext context, string? protocol, List<int> ports, PortForwardTarget target, ILogger? logger)
     {
-        using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
-        {
-            SubProtocol = protocol,
-            KeepAliveInterval = TimeSpan.FromSeconds(30),
-        }).ConfigureAwait(false);
+        using var socket = await StreamingWebSockets.AcceptAsync(context, protocol).ConfigureAwait(false);
         using var sender = new WebSocketSender(socket);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         var inbound = ports.Select(_ => new Pipe()).ToArray();

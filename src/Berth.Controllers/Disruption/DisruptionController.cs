@@ -36,21 +36,7 @@ internal sealed class DisruptionController : IDisposable
         _pods.AddHandler(new InformerHandler<V1Pod>(EnqueueBudgetsOf, UpdatePod, EnqueueBudgetsOf));
     }
 
-    public async Task RunAsync(CancellationToken cancellationToken)
-    {
-        var worker = Task.Run(() => _queue.RunWorkerAsync(SyncAsync, cancellationToken), cancellationToken);
-        try
-        {
-            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Shutting down.
-        }
-
-        _queue.ShutDown();
-        await worker.ConfigureAwait(false);
-    }
+    public Task RunAsync(CancellationToken cancellationToken) => _queue.RunWorkersAsync(1, SyncAsync, cancellationToken);
 
     public void Dispose() => _queue.Dispose();
 

@@ -40,6 +40,13 @@ internal static class EndpointPods
         return true;
     }
 
+    /// <summary>
+    /// upstream getPodServiceMemberships: the Services of the pod's namespace that select it now, or selected it
+    /// before a label change (<paramref name="old"/>), whose endpoints must be synced.
+    /// </summary>
+    public static IEnumerable<V1Service> ServicesSelecting(IEnumerable<V1Service> services, V1Pod pod, V1Pod? old) =>
+        services.Where(s => Selects(s, pod) || (old is not null && Selects(s, old)));
+
     /// <summary>upstream ShouldPodBeInEndpoints: an address, not finished, and not terminating unless asked for.</summary>
     public static bool ShouldBeInEndpoints(V1Pod pod, bool includeTerminating) =>
         pod.Status?.Phase is not ("Succeeded" or "Failed")

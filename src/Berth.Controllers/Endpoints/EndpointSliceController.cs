@@ -47,22 +47,7 @@ internal sealed class EndpointSliceController : IDisposable
         _slices.AddHandler(new InformerHandler<V1EndpointSlice>(EnqueueOwner, (_, s) => EnqueueOwner(s), EnqueueOwner));
     }
 
-    public async Task RunAsync(CancellationToken cancellationToken)
-    {
-        var workers = Enumerable.Range(0, _workers)
-            .Select(_ => Task.Run(() => _queue.RunWorkerAsync(SyncAsync, cancellationToken), cancellationToken)).ToList();
-        try
-        {
-            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Shutting down.
-        }
-
-        _queue.ShutDown();
-        await Task.WhenAll(workers).ConfigureAwait(false);
-    }
+    public Task RunAsync(CancellationToken cancellationToken) => _queue.RunWorkersAsync(_workers, SyncAsync, cancellationToken);
 
     public void Dispose() => _queue.Dispose();
 
@@ -79,12 +64,9 @@ internal sealed class EndpointSliceController : IDisposable
 
     private void EnqueueFor(V1Pod pod, V1Pod? old)
     {
-        foreach (var s in _services.ListNamespace(pod.Metadata.NamespaceProperty))
+        foreach (var s in EndpointPods.ServicesSelecting(_services.ListNamespace(pod.Metadata.NamespaceProperty), pod, old))
         {
-            if (EndpointPods.Selects(s, pod) || (old is not null && EndpointPods.Selects(s, old)))
-            {
-                Enqueue(s);
-            }
+            Enqueue(s);
         }
     }
 
@@ -333,15 +315,7 @@ internal sealed class EndpointSliceController : IDisposable
         return labels;
     }
 
-    private static V1OwnerReference OwnerReference(V1Service service) => new()
-    {
-        ApiVersion = "v1",
-        Kind = "Service",
-        Name = service.Metadata.Name,
-        Uid = service.Metadata.Uid,
-        Controller = true,
-        BlockOwnerDeletion = true,
-    };
+    private static V1OwnerReference OwnerReference(V1Service service) => service.Metadata.NewControllerRef("v1", "Service");
 
     /// <summary>upstream getEndpointSlicePrefix: the Service name and a dash, cut so generated names stay valid.</summary>
     private static string SlicePrefix(string serviceName)

@@ -35,36 +35,17 @@ internal sealed class EndpointsController : IDisposable
         _endpoints.AddHandler(new InformerHandler<V1Endpoints>(null, null, e => _queue.Add(ObjectKeys.Of(e))));
     }
 
-    public async Task RunAsync(CancellationToken cancellationToken)
-    {
-        var workers = Enumerable.Range(0, _workers)
-            .Select(_ => Task.Run(() => _queue.RunWorkerAsync(SyncAsync, cancellationToken), cancellationToken)).ToList();
-        try
-        {
-            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Shutting down.
-        }
-
-        _queue.ShutDown();
-        await Task.WhenAll(workers).ConfigureAwait(false);
-    }
+    public Task RunAsync(CancellationToken cancellationToken) => _queue.RunWorkersAsync(_workers, SyncAsync, cancellationToken);
 
     public void Dispose() => _queue.Dispose();
 
     private void Enqueue(V1Service service) => _queue.Add(ObjectKeys.Of(service));
 
-    /// <summary>upstream getPodServiceMemberships: every Service selecting the pod now or before its label change.</summary>
     private void EnqueueFor(V1Pod pod, V1Pod? old)
     {
-        foreach (var s in _services.ListNamespace(pod.Metadata.NamespaceProperty))
+        foreach (var s in EndpointPods.ServicesSelecting(_services.ListNamespace(pod.Metadata.NamespaceProperty), pod, old))
         {
-            if (EndpointPods.Selects(s, pod) || (old is not null && EndpointPods.Selects(s, old)))
-            {
-                Enqueue(s);
-            }
+            Enqueue(s);
         }
     }
 

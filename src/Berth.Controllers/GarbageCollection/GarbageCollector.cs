@@ -51,24 +51,9 @@ internal sealed class GarbageCollector : IDisposable
             }
         }
 
-        var workers = new[]
-        {
-            Task.Run(() => _attemptToDelete.RunWorkerAsync(AttemptToDeleteAsync, cancellationToken), cancellationToken),
-            Task.Run(() => _attemptToDelete.RunWorkerAsync(AttemptToDeleteAsync, cancellationToken), cancellationToken),
-            Task.Run(() => _attemptToOrphan.RunWorkerAsync(AttemptToOrphanAsync, cancellationToken), cancellationToken),
-        };
-        try
-        {
-            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Shutting down.
-        }
-
-        _attemptToDelete.ShutDown();
-        _attemptToOrphan.ShutDown();
-        await Task.WhenAll(workers).ConfigureAwait(false);
+        await Task.WhenAll(
+            _attemptToDelete.RunWorkersAsync(2, AttemptToDeleteAsync, cancellationToken),
+            _attemptToOrphan.RunWorkersAsync(1, AttemptToOrphanAsync, cancellationToken)).ConfigureAwait(false);
     }
 
     public void Dispose()

@@ -164,6 +164,28 @@ internal sealed class WorkQueue : IDisposable
         }
     }
 
+    /// <summary>
+    /// A controller's Run (sample-controller): <paramref name="workers"/> workers until
+    /// <paramref name="cancellationToken"/> is cancelled, then the queue shuts down and the workers finish the keys
+    /// they hold.
+    /// </summary>
+    public async Task RunWorkersAsync(int workers, Func<string, CancellationToken, Task> sync, CancellationToken cancellationToken)
+    {
+        var running = Enumerable.Range(0, workers)
+            .Select(_ => Task.Run(() => RunWorkerAsync(sync, cancellationToken), cancellationToken)).ToList();
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutting down.
+        }
+
+        ShutDown();
+        await Task.WhenAll(running).ConfigureAwait(false);
+    }
+
     public void ShutDown()
     {
         lock (_gate)

@@ -54,21 +54,7 @@ internal sealed class Scheduler : IDisposable
         }, null));
     }
 
-    public async Task RunAsync(CancellationToken cancellationToken)
-    {
-        var worker = Task.Run(() => _queue.RunWorkerAsync(ScheduleAsync, cancellationToken), cancellationToken);
-        try
-        {
-            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Shutting down.
-        }
-
-        _queue.ShutDown();
-        await worker.ConfigureAwait(false);
-    }
+    public Task RunAsync(CancellationToken cancellationToken) => _queue.RunWorkersAsync(1, ScheduleAsync, cancellationToken);
 
     public void Dispose() => _queue.Dispose();
 

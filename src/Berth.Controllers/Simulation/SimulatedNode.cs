@@ -47,18 +47,7 @@ public sealed class SimulatedNode : IDisposable
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         await RegisterAsync(cancellationToken).ConfigureAwait(false);
-        var workers = Enumerable.Range(0, 2).Select(_ => Task.Run(() => _queue.RunWorkerAsync(SyncAndRequeueAsync, cancellationToken), cancellationToken)).ToList();
-        try
-        {
-            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Shutting down.
-        }
-
-        _queue.ShutDown();
-        await Task.WhenAll(workers).ConfigureAwait(false);
+        await _queue.RunWorkersAsync(2, SyncAndRequeueAsync, cancellationToken).ConfigureAwait(false);
     }
 
     public void Dispose() => _queue.Dispose();

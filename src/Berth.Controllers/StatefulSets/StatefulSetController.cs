@@ -44,21 +44,7 @@ internal sealed class StatefulSetController : IDisposable
     /// <summary>Syncs completed (successful or not); benchmarks and tests read it.</summary>
     public long SyncCount => Interlocked.Read(ref _syncCount);
 
-    public async Task RunAsync(CancellationToken cancellationToken)
-    {
-        var workers = Enumerable.Range(0, _workers).Select(_ => Task.Run(() => _queue.RunWorkerAsync(CountedSyncAsync, cancellationToken), cancellationToken)).ToList();
-        try
-        {
-            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Shutting down.
-        }
-
-        _queue.ShutDown();
-        await Task.WhenAll(workers).ConfigureAwait(false);
-    }
+    public Task RunAsync(CancellationToken cancellationToken) => _queue.RunWorkersAsync(_workers, CountedSyncAsync, cancellationToken);
 
     public void Dispose() => _queue.Dispose();
 

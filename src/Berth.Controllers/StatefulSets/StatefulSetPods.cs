@@ -223,23 +223,7 @@ internal static partial class StatefulSetPods
         return pod;
     }
 
-    public static V1OwnerReference ControllerRef(V1StatefulSet set) => new()
-    {
-        ApiVersion = "apps/v1",
-        Kind = "StatefulSet",
-        Name = set.Metadata.Name,
-        Uid = set.Metadata.Uid,
-        Controller = true,
-        BlockOwnerDeletion = true,
-    };
+    public static V1OwnerReference ControllerRef(V1StatefulSet set) => set.Metadata.NewControllerRef("apps/v1", "StatefulSet");
 
-    public static V1OwnerReference ControllerRef(V1Pod pod) => new()
-    {
-        ApiVersion = "v1",
-        Kind = "Pod",
-        Name = pod.Metadata.Name,
-        Uid = pod.Metadata.Uid,
-        Controller = true,
-        BlockOwnerDeletion = true,
-    };
+    public static V1OwnerReference ControllerRef(V1Pod pod) => pod.Metadata.NewControllerRef("v1", "Pod");
 }

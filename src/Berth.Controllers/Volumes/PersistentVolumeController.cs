@@ -53,27 +53,9 @@ internal sealed class PersistentVolumeController : IDisposable
 
     public string? VolumesDirectory => _volumesDir;
 
-    public async Task RunAsync(CancellationToken cancellationToken)
-    {
-        var workers = new[]
-        {
-            Task.Run(() => _claimQueue.RunWorkerAsync(SyncClaimAsync, cancellationToken), cancellationToken),
-            Task.Run(() => _claimQueue.RunWorkerAsync(SyncClaimAsync, cancellationToken), cancellationToken),
-            Task.Run(() => _volumeQueue.RunWorkerAsync(SyncVolumeAsync, cancellationToken), cancellationToken),
-        };
-        try
-        {
-            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Shutting down.
-        }
-
-        _claimQueue.ShutDown();
-        _volumeQueue.ShutDown();
-        await Task.WhenAll(workers).ConfigureAwait(false);
-    }
+    public Task RunAsync(CancellationToken cancellationToken) => Task.WhenAll(
+        _claimQueue.RunWorkersAsync(2, SyncClaimAsync, cancellationToken),
+        _volumeQueue.RunWorkersAsync(1, SyncVolumeAsync, cancellationToken));
 
     public void Dispose()
     {

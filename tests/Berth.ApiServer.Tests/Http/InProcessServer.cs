@@ -33,9 +33,12 @@ public sealed class InProcessServer : IAsyncLifetime
         Client = CreateClient(Server.Token);
     }
 
-    public HttpClient CreateClient(string? token)
+    public HttpClient CreateClient(string? token) => CreateClient(Server, token);
+
+    /// <summary>An HttpClient for <paramref name="server"/> that trusts its CA and, given one, sends the bearer token.</summary>
+    internal static HttpClient CreateClient(BerthServer server, string? token)
     {
-        var ca = X509Certificate2.CreateFromPem(Server.CaPem);
+        var ca = X509Certificate2.CreateFromPem(server.CaPem);
         var handler = new SocketsHttpHandler();
         handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
         {
@@ -45,7 +48,7 @@ public sealed class InProcessServer : IAsyncLifetime
             chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
             return certificate is not null && chain.Build(new X509Certificate2(certificate));
         };
-        var client = new HttpClient(handler) { BaseAddress = Server.Url };
+        var client = new HttpClient(handler) { BaseAddress = server.Url };
         if (token is not null)
         {
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);

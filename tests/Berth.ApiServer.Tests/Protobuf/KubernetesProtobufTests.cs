@@ -147,6 +147,18 @@ public sealed class KubernetesProtobufTests
     }
 
     [Fact]
+    public void A_wrong_wire_type_names_the_field_as_upstream_s_go_struct_does()
+    {
+        static byte[] SecretReference(int field) =>
+            ProtoBuilder.Envelope("v1", "ServiceAccount", new ProtoBuilder().Message(2, new ProtoBuilder().Varint(field, 1)));
+
+        Assert.Equal("ServiceAccount in version \"v1\" cannot be handled as a ServiceAccount: proto: wrong wireType = 0 for field UID",
+            Refused(SecretReference(4), "ServiceAccount").Status.Message);
+        Assert.Equal("ServiceAccount in version \"v1\" cannot be handled as a ServiceAccount: proto: wrong wireType = 0 for field APIVersion",
+            Refused(SecretReference(5), "ServiceAccount").Status.Message);
+    }
+
+    [Fact]
     public void Kinds_it_does_not_decode_keep_the_415()
     {
         var pod = ProtoBuilder.Envelope("v1", "Pod", new ProtoBuilder().Message(1, new ProtoBuilder().String(1, "p")));

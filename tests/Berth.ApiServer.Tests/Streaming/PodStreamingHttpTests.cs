@@ -5,6 +5,7 @@ using System.Net.WebSockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
+using Berth.ApiServer.Tests.Http;
 using Berth.Storage.Memory;
 
 namespace Berth.ApiServer.Tests.Streaming;
@@ -138,7 +139,7 @@ public sealed class PodStreamingHttpTests : IClassFixture<StreamingServer>
                 OpenStore = _ => ValueTask.FromResult<Berth.Storage.IStore>(new MemoryStore()),
                 WriteKubeconfig = false,
             });
-            using var client = StreamingServer.CreateClient(server);
+            using var client = InProcessServer.CreateClient(server, server.Token);
             using var created = await client.PostAsync("/api/v1/namespaces/default/pods", new StringContent(
                 """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"nodeName":"n","containers":[{"name":"c","image":"busybox"}]}}""",
                 Encoding.UTF8, "application/json"));

@@ -1,7 +1,6 @@
 using System.Net;
-using System.Net.Http.Headers;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using Berth.ApiServer.Tests.Http;
 using Berth.Storage.Memory;
 
 namespace Berth.ApiServer.Tests.Streaming;
@@ -38,7 +37,7 @@ public sealed class StreamingServer : IAsyncLifetime
             OpenStore = _ => ValueTask.FromResult<Berth.Storage.IStore>(new MemoryStore()),
             PodStreaming = Backend,
         });
-        Client = CreateClient(Server);
+        Client = InProcessServer.CreateClient(Server, Server.Token);
         Backend.Ports[80] = Echo.Port;
 
         await CreatePodAsync("web-0", """[{"name":"app","image":"busybox"}]""", "node-1", running: true);
@@ -63,23 +62,6 @@ public sealed class StreamingServer : IAsyncLifetime
         {
             Directory.Delete(_dataDir, recursive: true);
         }
-    }
-
-    internal static HttpClient CreateClient(BerthServer server, HttpMessageHandler? inner = null)
-    {
-        var ca = X509Certificate2.CreateFromPem(server.CaPem);
-        var handler = new SocketsHttpHandler();
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-        {
-            using var chain = new X509Chain();
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(ca);
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            return certificate is not null && chain.Build(new X509Certificate2(certificate));
-        };
-        var client = new HttpClient(inner ?? handler) { BaseAddress = server.Url };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", server.Token);
-        return client;
     }
 
     private async Task CreatePodAsync(string name, string containers, string? nodeName, bool running, string? initContainers = null,

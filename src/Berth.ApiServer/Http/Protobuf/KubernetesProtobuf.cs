@@ -27,6 +27,30 @@ internal static class KubernetesProtobuf
         "ConfigMap", "Secret", "Namespace", "ServiceAccount", "DeleteOptions",
     };
 
+    // The string fields with omitempty of each message: what is read through StringFieldOrSkip and StringFields.
+
+    private static readonly StringField[] ObjectMetaStrings =
+    [
+        new(1, "name", "Name"), new(2, "generateName", "GenerateName"), new(3, "namespace", "Namespace"),
+        new(4, "selfLink", "SelfLink"), new(5, "uid", "UID"), new(6, "resourceVersion", "ResourceVersion"),
+    ];
+
+    private static readonly StringField[] ManagedFieldsEntryStrings =
+    [
+        new(1, "manager", "Manager"), new(2, "operation", "Operation"), new(3, "apiVersion", "APIVersion"),
+        new(6, "fieldsType", "FieldsType"), new(8, "subresource", "Subresource"),
+    ];
+
+    private static readonly StringField[] ObjectReferenceStrings =
+    [
+        new(1, "kind", "Kind"), new(2, "namespace", "Namespace"), new(3, "name", "Name"), new(4, "uid", "UID"),
+        new(5, "apiVersion", "APIVersion"), new(6, "resourceVersion", "ResourceVersion"), new(7, "fieldPath", "FieldPath"),
+    ];
+
+    private static readonly StringField[] LocalObjectReferenceStrings = [new(1, "name", "Name")];
+
+    private static readonly StringField[] NamespaceStatusStrings = [new(1, "phase", "Phase")];
+
     /// <summary>
     /// The object a protobuf body holds, as JSON, for a request to a resource of kind <paramref name="expectedKind"/>.
     /// A body that is not protobuf, or whose message does not decode, is a 400 with upstream's wording; a well-formed
@@ -103,16 +127,14 @@ internal static class KubernetesProtobuf
         kind = "";
         ReadOnlySpan<byte> raw = default;
         var contentEncoding = "";
-        while (!reader.AtEnd)
+        while (reader.TryReadTag("Unknown", out var field, out var wireType))
         {
-            var (field, wireType) = reader.ReadTag("Unknown");
             switch (field)
             {
                 case 1:
                     var typeMeta = new ProtoReader(LengthDelimited(ref reader, wireType, "TypeMeta"));
-                    while (!typeMeta.AtEnd)
+                    while (typeMeta.TryReadTag("TypeMeta", out var f, out var w))
                     {
-                        var (f, w) = typeMeta.ReadTag("TypeMeta");
                         switch (f)
                         {
                             case 1:
@@ -159,9 +181,8 @@ internal static class KubernetesProtobuf
         var obj = new JsonObject();
         var reader = new ProtoReader(data);
         JsonObject? map = null, binary = null;
-        while (!reader.AtEnd)
+        while (reader.TryReadTag("ConfigMap", out var field, out var wireType))
         {
-            var (field, wireType) = reader.ReadTag("ConfigMap");
             switch (field)
             {
                 case 1:
@@ -192,9 +213,8 @@ internal static class KubernetesProtobuf
         var obj = new JsonObject();
         var reader = new ProtoReader(data);
         JsonObject? map = null, strings = null;
-        while (!reader.AtEnd)
+        while (reader.TryReadTag("Secret", out var field, out var wireType))
         {
-            var (field, wireType) = reader.ReadTag("Secret");
             switch (field)
             {
                 case 1:
@@ -227,57 +247,23 @@ internal static class KubernetesProtobuf
     {
         var obj = new JsonObject();
         var reader = new ProtoReader(data);
-        while (!reader.AtEnd)
+        while (reader.TryReadTag("Namespace", out var field, out var wireType))
         {
-            var (field, wireType) = reader.ReadTag("Namespace");
             switch (field)
             {
                 case 1:
                     obj["metadata"] = ObjectMeta(LengthDelimited(ref reader, wireType, "ObjectMeta"));
                     break;
                 case 2:
+                    // NamespaceSpec { repeated string finalizers = 1; }
                     var spec = new JsonObject();
-                    var finalizers = new JsonArray();
-                    var specReader = new ProtoReader(LengthDelimited(ref reader, wireType, "Spec"));
-                    while (!specReader.AtEnd)
-                    {
-                        var (f, w) = specReader.ReadTag("NamespaceSpec");
-                        if (f == 1)
-                        {
-                            finalizers.Add(String(ref specReader, w, "Finalizers"));
-                        }
-                        else
-                        {
-                            specReader.Skip(w);
-                        }
-                    }
-
-                    if (finalizers.Count > 0)
-                    {
-                        spec["finalizers"] = finalizers;
-                    }
-
+                    SetIfAny(spec, "finalizers", RepeatedString(LengthDelimited(ref reader, wireType, "Spec"), "NamespaceSpec", 1, "Finalizers"));
                     obj["spec"] = spec;
                     break;
                 case 3:
                     // The status a client sends is replaced on create (upstream PrepareForCreate); its phase is kept
                     // for updates, its conditions are not read.
-                    var status = new JsonObject();
-                    var statusReader = new ProtoReader(LengthDelimited(ref reader, wireType, "Status"));
-                    while (!statusReader.AtEnd)
-                    {
-                        var (f, w) = statusReader.ReadTag("NamespaceStatus");
-                        if (f == 1)
-                        {
-                            SetIfNotEmpty(status, "phase", String(ref statusReader, w, "Phase"));
-                        }
-                        else
-                        {
-                            statusReader.Skip(w);
-                        }
-                    }
-
-                    obj["status"] = status;
+                    obj["status"] = StringFields(LengthDelimited(ref reader, wireType, "Status"), "NamespaceStatus", NamespaceStatusStrings);
                     break;
                 default:
                     reader.Skip(wireType);
@@ -293,34 +279,19 @@ internal static class KubernetesProtobuf
         var obj = new JsonObject();
         var reader = new ProtoReader(data);
         JsonArray? secrets = null, pullSecrets = null;
-        while (!reader.AtEnd)
+        while (reader.TryReadTag("ServiceAccount", out var field, out var wireType))
         {
-            var (field, wireType) = reader.ReadTag("ServiceAccount");
             switch (field)
             {
                 case 1:
                     obj["metadata"] = ObjectMeta(LengthDelimited(ref reader, wireType, "ObjectMeta"));
                     break;
                 case 2:
-                    (secrets ??= []).Add(ObjectReference(LengthDelimited(ref reader, wireType, "Secrets")));
+                    (secrets ??= []).Add(StringFields(LengthDelimited(ref reader, wireType, "Secrets"), "ObjectReference", ObjectReferenceStrings));
                     break;
                 case 3:
-                    var reference = new JsonObject();
-                    var refReader = new ProtoReader(LengthDelimited(ref reader, wireType, "ImagePullSecrets"));
-                    while (!refReader.AtEnd)
-                    {
-                        var (f, w) = refReader.ReadTag("LocalObjectReference");
-                        if (f == 1)
-                        {
-                            SetIfNotEmpty(reference, "name", String(ref refReader, w, "Name"));
-                        }
-                        else
-                        {
-                            refReader.Skip(w);
-                        }
-                    }
-
-                    (pullSecrets ??= []).Add(reference);
+                    (pullSecrets ??= []).Add(StringFields(LengthDelimited(ref reader, wireType, "ImagePullSecrets"), "LocalObjectReference",
+                        LocalObjectReferenceStrings));
                     break;
                 case 4:
                     obj["automountServiceAccountToken"] = Bool(ref reader, wireType, "AutomountServiceAccountToken");
@@ -336,36 +307,6 @@ internal static class KubernetesProtobuf
         return obj;
     }
 
-    private static JsonObject ObjectReference(ReadOnlySpan<byte> data)
-    {
-        var obj = new JsonObject();
-        var reader = new ProtoReader(data);
-        while (!reader.AtEnd)
-        {
-            var (field, wireType) = reader.ReadTag("ObjectReference");
-            var name = field switch
-            {
-                1 => "kind",
-                2 => "namespace",
-                3 => "name",
-                4 => "uid",
-                5 => "apiVersion",
-                6 => "resourceVersion",
-                7 => "fieldPath",
-                _ => null,
-            };
-            if (name is null)
-            {
-                reader.Skip(wireType);
-                continue;
-            }
-
-            SetIfNotEmpty(obj, name, String(ref reader, wireType, char.ToUpperInvariant(name[0]) + name[1..]));
-        }
-
-        return obj;
-    }
-
     // ---- meta/v1 ---------------------------------------------------------------------------------------------
 
     private static JsonObject ObjectMeta(ReadOnlySpan<byte> data)
@@ -374,29 +315,10 @@ internal static class KubernetesProtobuf
         var reader = new ProtoReader(data);
         JsonObject? labels = null, annotations = null;
         JsonArray? owners = null, finalizers = null, managed = null;
-        while (!reader.AtEnd)
+        while (reader.TryReadTag("ObjectMeta", out var field, out var wireType))
         {
-            var (field, wireType) = reader.ReadTag("ObjectMeta");
             switch (field)
             {
-                case 1:
-                    SetIfNotEmpty(meta, "name", String(ref reader, wireType, "Name"));
-                    break;
-                case 2:
-                    SetIfNotEmpty(meta, "generateName", String(ref reader, wireType, "GenerateName"));
-                    break;
-                case 3:
-                    SetIfNotEmpty(meta, "namespace", String(ref reader, wireType, "Namespace"));
-                    break;
-                case 4:
-                    SetIfNotEmpty(meta, "selfLink", String(ref reader, wireType, "SelfLink"));
-                    break;
-                case 5:
-                    SetIfNotEmpty(meta, "uid", String(ref reader, wireType, "UID"));
-                    break;
-                case 6:
-                    SetIfNotEmpty(meta, "resourceVersion", String(ref reader, wireType, "ResourceVersion"));
-                    break;
                 case 7:
                     var generation = Int64(ref reader, wireType, "Generation");
                     if (generation != 0)
@@ -430,7 +352,7 @@ internal static class KubernetesProtobuf
                     (managed ??= []).Add(ManagedFieldsEntry(LengthDelimited(ref reader, wireType, "ManagedFields")));
                     break;
                 default:
-                    reader.Skip(wireType);
+                    StringFieldOrSkip(ref reader, field, wireType, meta, ObjectMetaStrings);
                     break;
             }
         }
@@ -449,9 +371,8 @@ internal static class KubernetesProtobuf
         string apiVersion = "", kind = "", name = "", uid = "";
         bool? controller = null, block = null;
         var reader = new ProtoReader(data);
-        while (!reader.AtEnd)
+        while (reader.TryReadTag("OwnerReference", out var field, out var wireType))
         {
-            var (field, wireType) = reader.ReadTag("OwnerReference");
             switch (field)
             {
                 case 1:
@@ -496,32 +417,18 @@ internal static class KubernetesProtobuf
     {
         var obj = new JsonObject();
         var reader = new ProtoReader(data);
-        while (!reader.AtEnd)
+        while (reader.TryReadTag("ManagedFieldsEntry", out var field, out var wireType))
         {
-            var (field, wireType) = reader.ReadTag("ManagedFieldsEntry");
             switch (field)
             {
-                case 1:
-                    SetIfNotEmpty(obj, "manager", String(ref reader, wireType, "Manager"));
-                    break;
-                case 2:
-                    SetIfNotEmpty(obj, "operation", String(ref reader, wireType, "Operation"));
-                    break;
-                case 3:
-                    SetIfNotEmpty(obj, "apiVersion", String(ref reader, wireType, "APIVersion"));
-                    break;
                 case 4:
                     SetIfNotNull(obj, "time", Time(LengthDelimited(ref reader, wireType, "Time")));
-                    break;
-                case 6:
-                    SetIfNotEmpty(obj, "fieldsType", String(ref reader, wireType, "FieldsType"));
                     break;
                 case 7:
                     // FieldsV1 { bytes Raw = 1 }: the field set's JSON text.
                     var fields = new ProtoReader(LengthDelimited(ref reader, wireType, "FieldsV1"));
-                    while (!fields.AtEnd)
+                    while (fields.TryReadTag("FieldsV1", out var f, out var w))
                     {
-                        var (f, w) = fields.ReadTag("FieldsV1");
                         if (f != 1)
                         {
                             fields.Skip(w);
@@ -540,11 +447,8 @@ internal static class KubernetesProtobuf
                     }
 
                     break;
-                case 8:
-                    SetIfNotEmpty(obj, "subresource", String(ref reader, wireType, "Subresource"));
-                    break;
                 default:
-                    reader.Skip(wireType);
+                    StringFieldOrSkip(ref reader, field, wireType, obj, ManagedFieldsEntryStrings);
                     break;
             }
         }
@@ -566,9 +470,8 @@ internal static class KubernetesProtobuf
 
         long seconds = 0;
         var reader = new ProtoReader(data);
-        while (!reader.AtEnd)
+        while (reader.TryReadTag("Timestamp", out var field, out var wireType))
         {
-            var (field, wireType) = reader.ReadTag("Timestamp");
             switch (field)
             {
                 case 1:
@@ -598,9 +501,8 @@ internal static class KubernetesProtobuf
         var obj = new JsonObject();
         var reader = new ProtoReader(data);
         JsonArray? dryRun = null;
-        while (!reader.AtEnd)
+        while (reader.TryReadTag("DeleteOptions", out var field, out var wireType))
         {
-            var (field, wireType) = reader.ReadTag("DeleteOptions");
             switch (field)
             {
                 case 1:
@@ -609,9 +511,8 @@ internal static class KubernetesProtobuf
                 case 2:
                     var preconditions = new JsonObject();
                     var pre = new ProtoReader(LengthDelimited(ref reader, wireType, "Preconditions"));
-                    while (!pre.AtEnd)
+                    while (pre.TryReadTag("Preconditions", out var f, out var w))
                     {
-                        var (f, w) = pre.ReadTag("Preconditions");
                         switch (f)
                         {
                             case 1:
@@ -655,9 +556,8 @@ internal static class KubernetesProtobuf
         var key = "";
         JsonNode value = "";
         var reader = new ProtoReader(data);
-        while (!reader.AtEnd)
+        while (reader.TryReadTag("MapEntry", out var field, out var wireType))
         {
-            var (field, wireType) = reader.ReadTag("MapEntry");
             switch (field)
             {
                 case 1:
@@ -676,6 +576,54 @@ internal static class KubernetesProtobuf
 
         // A key given twice keeps the last value, as Go's map assignment does.
         map[key] = value;
+    }
+
+    /// <summary>A message whose decoded fields are all strings with omitempty; its other fields are skipped.</summary>
+    private static JsonObject StringFields(ReadOnlySpan<byte> data, string message, StringField[] strings)
+    {
+        var obj = new JsonObject();
+        var reader = new ProtoReader(data);
+        while (reader.TryReadTag(message, out var field, out var wireType))
+        {
+            StringFieldOrSkip(ref reader, field, wireType, obj, strings);
+        }
+
+        return obj;
+    }
+
+    /// <summary>Field <paramref name="field"/> into <paramref name="obj"/> if <paramref name="strings"/> names it, else skipped.</summary>
+    private static void StringFieldOrSkip(ref ProtoReader reader, int field, int wireType, JsonObject obj, StringField[] strings)
+    {
+        foreach (var s in strings)
+        {
+            if (s.Number == field)
+            {
+                SetIfNotEmpty(obj, s.JsonName, String(ref reader, wireType, s.GoName));
+                return;
+            }
+        }
+
+        reader.Skip(wireType);
+    }
+
+    /// <summary>Every value of one repeated string field of a message; its other fields are skipped.</summary>
+    private static JsonArray RepeatedString(ReadOnlySpan<byte> data, string message, int number, string goName)
+    {
+        var values = new JsonArray();
+        var reader = new ProtoReader(data);
+        while (reader.TryReadTag(message, out var field, out var wireType))
+        {
+            if (field == number)
+            {
+                values.Add(String(ref reader, wireType, goName));
+            }
+            else
+            {
+                reader.Skip(wireType);
+            }
+        }
+
+        return values;
     }
 
     private static ReadOnlySpan<byte> LengthDelimited(scoped ref ProtoReader reader, int wireType, string field)
@@ -739,6 +687,12 @@ internal static class KubernetesProtobuf
     }
 
     private static string Quote(string s) => Core.Selectors.GoFormat.Quote(s);
+
+    /// <summary>
+    /// A string field with omitempty: its field number in generated.proto, its JSON name, and its Go name, which
+    /// upstream's wrong-wireType error gives.
+    /// </summary>
+    private readonly record struct StringField(int Number, string JsonName, string GoName);
 
     /// <summary>upstream summarizeData: the first 30 bytes, as text for JSON-looking data, else in hex.</summary>
     private static string Summary(ReadOnlySpan<byte> body)

@@ -22,8 +22,24 @@ internal ref struct ProtoReader
 
     public readonly bool AtEnd => _position >= _data.Length;
 
-    /// <summary>The next field's number and wire type (0 varint, 1 fixed64, 2 length-delimited, 5 fixed32).</summary>
-    public (int Field, int WireType) ReadTag(string message)
+    /// <summary>
+    /// The next field's number and wire type (0 varint, 1 fixed64, 2 length-delimited, 5 fixed32), or false at the
+    /// message's end: the loop head of every decoder, as upstream's generated Unmarshal loops <c>for iNdEx &lt; l</c>.
+    /// </summary>
+    public bool TryReadTag(string message, out int field, out int wireType)
+    {
+        if (AtEnd)
+        {
+            field = 0;
+            wireType = 0;
+            return false;
+        }
+
+        (field, wireType) = ReadTag(message);
+        return true;
+    }
+
+    private (int Field, int WireType) ReadTag(string message)
     {
         var tag = ReadVarint();
         var field = (long)(tag >> 3);
