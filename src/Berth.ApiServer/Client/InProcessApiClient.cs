@@ -195,7 +195,8 @@ public sealed class InProcessApiClient : IApiClient
         return body;
     }
 
-    private static T Decode<T>(KeyValue kv) => BerthJson.Deserialize<T>(kv.Value.Span)
+    // Controllers never read managedFields (see ManagedFieldsOmission): their copies leave them out.
+    private static T Decode<T>(KeyValue kv) => BerthJson.Deserialize<T>(ManagedFieldsOmission.Omit(kv.Value.Span))
         ?? throw new InvalidOperationException($"stored object {kv.Key} decoded to null");
 
     private static async Task<TResult> Call<TResult>(Func<ValueTask<TResult>> action)

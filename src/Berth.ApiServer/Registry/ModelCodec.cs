@@ -21,16 +21,36 @@ internal static class ModelCodec
     {
         try
         {
-            return JsonSerializer.Deserialize(node, resource.ModelType, BerthJson.Options)
-                ?? throw Errors.BadRequest($"{resource.Kind} in version \"{resource.Version}\" cannot be handled as a {resource.Kind}: null");
+            return JsonSerializer.Deserialize(node, resource.ModelType, BerthJson.Options) ?? throw DecodedToNull(resource);
         }
-        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or ArgumentException
-            or OverflowException or NotSupportedException)
+        catch (Exception e) when (IsDecodeError(e))
         {
-            // upstream: `StatefulSet in version "v1" cannot be handled as a StatefulSet: json: cannot unmarshal ...`
-            throw Errors.BadRequest($"{resource.Kind} in version \"{resource.Version}\" cannot be handled as a {resource.Kind}: {Describe(e)}");
+            throw CannotBeHandled(resource, e);
         }
     }
+
+    /// <summary><see cref="Decode(ResourceDescriptor, JsonObject)"/> of stored or received bytes.</summary>
+    public static object Decode(ResourceDescriptor resource, ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, BerthJson.Options.GetTypeInfo(resource.ModelType)) ?? throw DecodedToNull(resource);
+        }
+        catch (Exception e) when (IsDecodeError(e))
+        {
+            throw CannotBeHandled(resource, e);
+        }
+    }
+
+    private static bool IsDecodeError(Exception e) => e is JsonException or FormatException or InvalidOperationException or ArgumentException
+        or OverflowException or NotSupportedException;
+
+    private static ApiException DecodedToNull(ResourceDescriptor resource) =>
+        Errors.BadRequest($"{resource.Kind} in version \"{resource.Version}\" cannot be handled as a {resource.Kind}: null");
+
+    // upstream: `StatefulSet in version "v1" cannot be handled as a StatefulSet: json: cannot unmarshal ...`
+    private static ApiException CannotBeHandled(ResourceDescriptor resource, Exception e) =>
+        Errors.BadRequest($"{resource.Kind} in version \"{resource.Version}\" cannot be handled as a {resource.Kind}: {Describe(e)}");
 
     public static JsonObject Encode(ResourceDescriptor resource, object model) =>
         JsonSerializer.SerializeToNode(model, resource.ModelType, BerthJson.Options)?.AsObject()

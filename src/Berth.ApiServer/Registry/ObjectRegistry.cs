@@ -249,7 +249,13 @@ internal sealed class ObjectRegistry
 
         CheckNamespace(resource, ns, meta);
         CheckUnknownFields(resource, body, options);
-        return GuaranteedUpdateAsync(resource, ns, name, subresource, options, (_, _) => (JsonObject)body.DeepClone(), cancellationToken);
+        // The desired object is the body, whatever is stored: the current object is not copied for it. A status write only
+        // reads the body (PrepareForUpdate copies its status onto the stored object), so it needs no copy either; the
+        // main resource's write edits the tree it gets, so every attempt gets a fresh copy.
+        Func<KeyValue, JsonObject, JsonObject> desired = subresource == "status" ? (_, _) => body : (_, _) => (JsonObject)body.DeepClone();
+        return resource.Kind == "Service" && subresource is null
+            ? GuaranteedUpdateAsync(resource, ns, name, subresource, options, desired, cancellationToken)
+            : GuaranteedUpdateCoreAsync(resource, ns, name, subresource, options, desired, mutateReadsCurrent: false, cancellationToken);
     }
 
     /// <summary>
@@ -264,14 +270,18 @@ internal sealed class ObjectRegistry
         {
             // A Service update may allocate (ExternalName to ClusterIP) or release an address: one at a time.
             using var held = await ClusterIps.LockAsync(Store, cancellationToken).ConfigureAwait(false);
-            return await GuaranteedUpdateCoreAsync(resource, ns, name, subresource, options, mutate, cancellationToken).ConfigureAwait(false);
+            return await GuaranteedUpdateCoreAsync(resource, ns, name, subresource, options, mutate, mutateReadsCurrent: true, cancellationToken)
+                .ConfigureAwait(false);
         }
 
-        return await GuaranteedUpdateCoreAsync(resource, ns, name, subresource, options, mutate, cancellationToken).ConfigureAwait(false);
+        return await GuaranteedUpdateCoreAsync(resource, ns, name, subresource, options, mutate, mutateReadsCurrent: true, cancellationToken)
+            .ConfigureAwait(false);
     }
 
+    /// <param name="mutateReadsCurrent">False when <paramref name="mutate"/> ignores the current object it is given (a PUT):
+    /// it then gets the parsed current object itself, not a copy, and must not change it.</param>
     private async ValueTask<KeyValue> GuaranteedUpdateCoreAsync(ResourceDescriptor resource, string? ns, string name, string? subresource,
-        WriteOptions options, Func<KeyValue, JsonObject, JsonObject> mutate, CancellationToken cancellationToken)
+        WriteOptions options, Func<KeyValue, JsonObject, JsonObject> mutate, bool mutateReadsCurrent, CancellationToken cancellationToken)
     {
         var key = resource.Key(ns, name);
         var isService = resource.Kind == "Service" && subresource is null;
@@ -282,8 +292,17 @@ internal sealed class ObjectRegistry
             var currentNode = Parse(current.Value);
             // The mutation sees the object without its resourceVersion: one present in the result came from the
             // caller (a PUT body, a patch that sets it) and is a precondition; otherwise conflicts are retried.
-            var input = (JsonObject)currentNode.DeepClone();
-            JsonMeta.Metadata(input).Remove("resourceVersion");
+            JsonObject input;
+            if (mutateReadsCurrent)
+            {
+                input = (JsonObject)currentNode.DeepClone();
+                JsonMeta.Metadata(input).Remove("resourceVersion");
+            }
+            else
+            {
+                input = currentNode;
+            }
+
             var desired = mutate(current, input);
             var desiredMeta = JsonMeta.Metadata(desired);
             var rv = JsonMeta.String(desiredMeta, "resourceVersion");
@@ -303,7 +322,7 @@ internal sealed class ObjectRegistry
                 PatchAllocatedValues(currentNode, desired);
             }
 
-            var final = PrepareForUpdate(resource, currentNode, desired, subresource);
+            var final = PrepareForUpdate(resource, current.Value, currentNode, desired, subresource);
             string? allocated = null;
             if (isService && ServiceAddressing.From(final["spec"] as JsonObject).NeedsAddress)
             {
@@ -618,7 +637,9 @@ internal sealed class ObjectRegistry
         }
     }
 
-    private JsonObject PrepareForUpdate(ResourceDescriptor resource, JsonObject current, JsonObject desired, string? subresource)
+    /// <param name="currentBytes">The stored bytes <paramref name="current"/> was parsed from (update validation decodes them).</param>
+    private JsonObject PrepareForUpdate(ResourceDescriptor resource, ReadOnlyMemory<byte> currentBytes, JsonObject current, JsonObject desired,
+        string? subresource)
     {
         var hasStatus = resource.Subresources.Any(s => s.Name == "status");
         JsonObject working;
@@ -664,9 +685,11 @@ internal sealed class ObjectRegistry
         working["apiVersion"] = resource.ApiVersion;
         working["kind"] = resource.Kind;
 
-        var admitted = Admit(resource, working, current, subresource);
+        var admitted = Admit(resource, working, currentBytes, subresource);
         var admittedMeta = JsonMeta.Metadata(admitted);
-        if (!JsonMeta.SameDesiredState(admitted, current))
+        // upstream bumps generation in the main resource's PrepareForUpdate only: a status write keeps the stored spec,
+        // so it is not compared.
+        if (subresource != "status" && !JsonMeta.SameDesiredState(admitted, current))
         {
             admittedMeta["generation"] = (JsonMeta.Long(currentMeta, "generation") ?? 0) + 1;
         }
@@ -691,7 +714,7 @@ internal sealed class ObjectRegistry
     /// Decode into the model (type check), default, validate (upstream strategy Validate / ValidateUpdate and
     /// the create-time admission plugins), encode (dropping unknown fields).
     /// </summary>
-    private static JsonObject Admit(ResourceDescriptor resource, JsonObject node, JsonObject? old, string? subresource)
+    private static JsonObject Admit(ResourceDescriptor resource, JsonObject node, ReadOnlyMemory<byte>? old, string? subresource)
     {
         var encoded = ModelCodec.Encode(resource, AdmitModel(resource, node, old, subresource));
         encoded["apiVersion"] = resource.ApiVersion;
@@ -703,7 +726,7 @@ internal sealed class ObjectRegistry
     /// <see cref="Admit"/> up to the admitted model, for callers that want bytes rather than a tree. The model's type
     /// meta is the resource's (the encoded object starts with apiVersion and kind, as the models declare them).
     /// </summary>
-    private static object AdmitModel(ResourceDescriptor resource, JsonObject node, JsonObject? old, string? subresource,
+    private static object AdmitModel(ResourceDescriptor resource, JsonObject node, ReadOnlyMemory<byte>? old, string? subresource,
         Action<object>? defaulted = null)
     {
         var model = ModelCodec.Decode(resource, node);
@@ -717,7 +740,8 @@ internal sealed class ObjectRegistry
         }
         else
         {
-            var oldModel = ModelCodec.Decode(resource, old);
+            // From the stored bytes: decoding a JSON tree writes it out to bytes first.
+            var oldModel = ModelCodec.Decode(resource, old.Value.Span);
             errors = subresource == "status" ? ObjectValidator.ValidateStatusUpdate(model, oldModel) : ObjectValidator.ValidateUpdate(model, oldModel);
         }
 

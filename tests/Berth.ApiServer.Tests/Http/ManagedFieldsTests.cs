@@ -99,4 +99,41 @@ public sealed class ManagedFieldsTests : IClassFixture<InProcessServer>
         Assert.Equal("kubelet", (string?)statusEntry["manager"]);
         JsonEqual("{'f:status':{'f:phase':{}}}", statusEntry["fieldsV1"]);
     }
+
+    [Fact]
+    public async Task A_status_write_leaves_the_creators_entry_as_it_was_and_a_spec_write_that_takes_a_field_rewrites_it()
+    {
+        var pod = """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"mf-keep","labels":{"a":"1"}},"spec":{"containers":[{"name":"c","image":"nginx"}]}}""";
+        var created = (await _s.SendAsync("POST", "/api/v1/namespaces/default/pods", pod, userAgent: KubectlAgent)).Json;
+        var creatorEntry = Entries(created).Single()!.ToJsonString();
+        created["status"]!["phase"] = "Running";
+
+        var statusWritten = (await _s.SendAsync("PUT", "/api/v1/namespaces/default/pods/mf-keep/status", created.ToJsonString(),
+            userAgent: "kubelet/v1.33.1")).Json;
+        var labelled = await _s.SendAsync("PATCH", "/api/v1/namespaces/default/pods/mf-keep", """{"metadata":{"labels":{"a":"2"}}}""",
+            "application/merge-patch+json", userAgent: "labeller/v1");
+
+        Assert.Equal(creatorEntry, Entries(statusWritten).Single(e => (string?)e!["manager"] == "kubectl")!.ToJsonString());
+        var creatorAfter = Entries(labelled.Json).Single(e => (string?)e!["manager"] == "kubectl")!;
+        Assert.Null(creatorAfter["fieldsV1"]!["f:metadata"]!["f:labels"]!["f:a"]);
+        JsonEqual("{'f:metadata':{'f:labels':{'f:a':{}}}}", Entries(labelled.Json).Single(e => (string?)e!["manager"] == "labeller")!["fieldsV1"]);
+        JsonEqual("{'f:status':{'f:phase':{}}}", Entries(labelled.Json).Single(e => (string?)e!["manager"] == "kubelet")!["fieldsV1"]);
+    }
+
+    [Fact]
+    public async Task The_in_process_client_leaves_managed_fields_out_of_its_copies_and_its_writes_keep_the_stored_ones()
+    {
+        var pod = """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"mf-inproc"},"spec":{"containers":[{"name":"c","image":"nginx"}]}}""";
+        await _s.SendAsync("POST", "/api/v1/namespaces/default/pods", pod, userAgent: KubectlAgent);
+        var client = Berth.ApiServer.Client.InProcessApiClient.For(_s.Server, "controller");
+
+        var copy = (await client.GetAsync<k8s.Models.V1Pod>("default", "mf-inproc", TestContext.Current.CancellationToken))!;
+        copy.Metadata.Labels = new Dictionary<string, string> { ["added"] = "yes" };
+        var updated = await client.UpdateAsync(copy, TestContext.Current.CancellationToken);
+        var stored = (await _s.SendAsync("GET", "/api/v1/namespaces/default/pods/mf-inproc")).Json;
+
+        Assert.Null(copy.Metadata.ManagedFields);
+        Assert.Null(updated.Metadata.ManagedFields);
+        Assert.Equal(["controller", "kubectl"], Entries(stored).Select(e => (string)e!["manager"]!).Order(StringComparer.Ordinal));
+    }
 }

@@ -62,7 +62,7 @@ public static class ServerSideApply
         RestrictToSubresource(config, subresource);
 
         var liveObject = live as JsonObject;
-        var managers = ReadManagers(liveObject) ?? [];
+        var managers = ReadManagers(liveObject, live: true) ?? [];
         var apiVersion = Text(config["apiVersion"]) ?? "";
         var root = new Descriptor(modelType, null);
 
@@ -327,10 +327,10 @@ public static class ServerSideApply
             // upstream FieldManager.Update: managedFields the writer sent take precedence over the live ones (that is
             // how kubectl migrates "kubectl-client-side-apply" to "kubectl" with a JSON patch); absent, empty or not
             // decodable, and always for a subresource, the live ones carry over.
-            var managers = subresource is null ? ReadManagers(newObject) : null;
+            var managers = subresource is null ? ReadManagers(newObject, live: false) : null;
             if (managers is null or { Count: 0 })
             {
-                managers = ReadManagers(oldObject) ?? [];
+                managers = ReadManagers(oldObject, live: true) ?? [];
             }
 
             var root = new Descriptor(modelType, null);
@@ -345,8 +345,12 @@ public static class ServerSideApply
 
             foreach (var m in managers)
             {
-                m.Set = m.Set.Difference(removed);
-                if (!m.Is(fieldManager, UpdateOperation, subresource))
+                if (m.MayOverlap(removed))
+                {
+                    m.Set = m.Set.Difference(removed);
+                }
+
+                if (!m.Is(fieldManager, UpdateOperation, subresource) && m.MayOverlap(changed))
                 {
                     m.Set = m.Set.Difference(changed);
                 }
@@ -847,19 +851,109 @@ public static class ServerSideApply
 
     // ---- managedFields -------------------------------------------------------------------------------------
 
-    private sealed class ManagerEntry(string manager, string operation, string apiVersion, string? subresource, DateTime? time, FieldSet set)
+    private sealed class ManagerEntry
     {
-        public string Manager { get; } = manager;
+        private FieldSet? _set;
+        private readonly JsonObject? _fieldsV1;
+        private string _apiVersion;
+        private DateTime? _time;
 
-        public string Operation { get; } = operation;
+        public ManagerEntry(string manager, string operation, string apiVersion, string? subresource, DateTime? time, FieldSet set)
+        {
+            Manager = manager;
+            Operation = operation;
+            _apiVersion = apiVersion;
+            Subresource = subresource;
+            _time = time;
+            _set = set;
+        }
 
-        public string ApiVersion { get; set; } = apiVersion;
+        /// <summary>An entry read from the live object: its field set is decoded when first needed, and the entry is
+        /// written back as the stored JSON while nothing about it changes.</summary>
+        public ManagerEntry(string manager, string operation, string apiVersion, string? subresource, DateTime? time, JsonObject? fieldsV1,
+            JsonObject? stored)
+        {
+            Manager = manager;
+            Operation = operation;
+            _apiVersion = apiVersion;
+            Subresource = subresource;
+            _time = time;
+            _fieldsV1 = fieldsV1;
+            Stored = stored;
+        }
 
-        public string? Subresource { get; } = subresource;
+        public string Manager { get; }
 
-        public DateTime? Time { get; set; } = time;
+        public string Operation { get; }
 
-        public FieldSet Set { get; set; } = set;
+        public string ApiVersion
+        {
+            get => _apiVersion;
+            set
+            {
+                if (value != _apiVersion)
+                {
+                    _apiVersion = value;
+                    Stored = null;
+                }
+            }
+        }
+
+        public string? Subresource { get; }
+
+        public DateTime? Time
+        {
+            get => _time;
+            set
+            {
+                _time = value;
+                Stored = null;
+            }
+        }
+
+        public FieldSet Set
+        {
+            get => _set ??= FieldSet.FromFieldsV1(_fieldsV1);
+            set
+            {
+                _set = value;
+                Stored = null;
+            }
+        }
+
+        /// <summary>The live object's JSON of this entry, in the form <see cref="WriteManagers"/> writes, while the entry
+        /// is unchanged; re-encoding it would give the same bytes.</summary>
+        public JsonObject? Stored { get; private set; }
+
+        public bool IsEmpty => _set is null ? _fieldsV1 is not { Count: > 0 } : _set.IsEmpty;
+
+        /// <summary>
+        /// False when no field of <paramref name="other"/> can be in this entry's set: none of its top-level fields is
+        /// in the stored fieldsV1. Every write subtracts what it changed from every other entry, and a status write
+        /// cannot touch what a creator or a spec writer owns, so those entries are neither decoded nor re-encoded.
+        /// </summary>
+        public bool MayOverlap(FieldSet other)
+        {
+            if (_set is not null || _fieldsV1 is null)
+            {
+                return true;
+            }
+
+            if (other.IsMember)
+            {
+                return true;
+            }
+
+            foreach (var element in other.Children.Keys)
+            {
+                if (_fieldsV1.ContainsKey(element))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
 
         /// <summary>The whole-second time upstream sorts by (0 without one).</summary>
         public long UnixSeconds => Time is { } t ? new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc)).ToUnixTimeSeconds() : 0;
@@ -888,7 +982,7 @@ public static class ServerSideApply
     /// (upstream DecodeManagedFields: the operation is Apply or Update, apiVersion is set, fieldsType is FieldsV1, the
     /// fields are an object), in which case upstream falls back to the live object's.
     /// </summary>
-    private static List<ManagerEntry>? ReadManagers(JsonObject? obj)
+    private static List<ManagerEntry>? ReadManagers(JsonObject? obj, bool live)
     {
         var result = new List<ManagerEntry>();
         if (obj?["metadata"] is not JsonObject meta || meta["managedFields"] is not { } node)
@@ -912,10 +1006,13 @@ public static class ServerSideApply
                 return null;
             }
 
-            DateTime? time = DateTime.TryParse(Text(entry["time"]), CultureInfo.InvariantCulture,
+            var timeText = Text(entry["time"]);
+            DateTime? time = DateTime.TryParse(timeText, CultureInfo.InvariantCulture,
                 DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var t) ? t : null;
-            result.Add(new ManagerEntry(Text(entry["manager"]) ?? "", Text(entry["operation"])!, Text(entry["apiVersion"])!,
-                Text(entry["subresource"]) is { Length: > 0 } sub ? sub : null, time, FieldSet.FromFieldsV1(entry["fieldsV1"])));
+            var subresource = Text(entry["subresource"]) is { Length: > 0 } sub ? sub : null;
+            var stored = live && IsWrittenForm(entry, timeText, time, subresource) ? entry : null;
+            result.Add(new ManagerEntry(Text(entry["manager"]) ?? "", Text(entry["operation"])!, Text(entry["apiVersion"])!, subresource,
+                time, entry["fieldsV1"] as JsonObject, stored));
         }
 
         return result;
@@ -923,11 +1020,51 @@ public static class ServerSideApply
 
     private static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 
+    private static readonly string[] WrittenProperties = ["apiVersion", "fieldsType", "fieldsV1", "manager", "operation", "subresource", "time"];
+
+    /// <summary>
+    /// Whether <paramref name="entry"/> is exactly what <see cref="WriteManagers"/> writes for it: its properties in that
+    /// order and the time at whole seconds in that format. Entries a client sent, or that another encoder wrote, are
+    /// re-encoded as before; the field set's JSON is the canonical one on every stored entry (all are written from a
+    /// <see cref="FieldSet"/>).
+    /// </summary>
+    private static bool IsWrittenForm(JsonObject entry, string? timeText, DateTime? time, string? subresource)
+    {
+        if (time is { } t && timeText != t.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture))
+        {
+            return false;
+        }
+
+        if (entry["manager"] is null || (entry["subresource"] is not null && subresource is null)
+            || (entry["time"] is not null && time is null) || entry["fieldsV1"] is not JsonObject)
+        {
+            return false;
+        }
+
+        var next = 0;
+        foreach (var (name, _) in entry)
+        {
+            while (next < WrittenProperties.Length && WrittenProperties[next] != name)
+            {
+                next++;
+            }
+
+            if (next == WrittenProperties.Length)
+            {
+                return false;
+            }
+
+            next++;
+        }
+
+        return entry.Count == 5 + (subresource is null ? 0 : 1) + (time is null ? 0 : 1);
+    }
+
     /// <summary>
     /// The entries worth writing in upstream encodeManagedFields order: operation (Apply before Update), time in
     /// seconds, manager, apiVersion, subresource.
     /// </summary>
-    private static IEnumerable<ManagerEntry> Ordered(List<ManagerEntry> managers) => managers.Where(m => !m.Set.IsEmpty)
+    private static IEnumerable<ManagerEntry> Ordered(List<ManagerEntry> managers) => managers.Where(m => !m.IsEmpty)
         .OrderBy(m => m.Operation, StringComparer.Ordinal)
         .ThenBy(m => m.UnixSeconds)
         .ThenBy(m => m.Manager, StringComparer.Ordinal)
@@ -946,6 +1083,12 @@ public static class ServerSideApply
         var array = new JsonArray();
         foreach (var m in ordered)
         {
+            if (m.Stored is not null)
+            {
+                array.Add(m.Stored.DeepClone());
+                continue;
+            }
+
             var entry = new JsonObject
             {
                 ["apiVersion"] = m.ApiVersion,
