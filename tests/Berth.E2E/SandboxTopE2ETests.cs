@@ -4,8 +4,8 @@ using System.Text.RegularExpressions;
 namespace Berth.E2E;
 
 /// <summary>
-/// <c>kubectl top</c> against a real <c>berth serve --runtime sandbox</c>: figures come from the pods' cgroups (a pod
-/// with limits) and /proc (pods without), and the node's from /proc. Tolerant of a loaded machine: it polls until
+/// <c>kubectl top</c> against a real <c>berth serve --runtime sandbox</c>: figures come from the pods' cgroups (pods
+/// with limits) and /proc (the idle pod, without), and the node's from /proc. Tolerant of a loaded machine: it polls until
 /// figures appear and compares a busy pod with an idle one instead of expecting absolute CPU figures.
 /// </summary>
 public sealed partial class SandboxTopE2ETests(SandboxServerFixture fixture) : IClassFixture<SandboxServerFixture>
@@ -23,7 +23,11 @@ public sealed partial class SandboxTopE2ETests(SandboxServerFixture fixture) : I
         spec:
           terminationGracePeriodSeconds: 1
           containers:
-          - {name: main, image: "busybox:1.36", command: [sh, -c, "while :; do :; done"]}
+          - name: main
+            image: busybox:1.36
+            command: [sh, -c, "while :; do :; done"]
+            # A quarter core at most: the suites share the machine and run test classes side by side.
+            resources: {limits: {cpu: 250m}}
         ---
         apiVersion: v1
         kind: Pod
@@ -110,6 +114,7 @@ public sealed partial class SandboxTopE2ETests(SandboxServerFixture fixture) : I
         // kubectl exec runs inside the container's cgroup (the one whose figures top shows), as runc exec does.
         var cgroups = (await kubectl.RunAsync($"exec hold -n {Ns} -- cat /proc/self/cgroup")).ShouldSucceed().Stdout;
         Assert.Matches(@"(?m)^\d+:(memory)?:/berth/[^/]+/top_hold_main_0$", cgroups);
+        (await kubectl.RunAsync($"delete pod burn -n {Ns} --wait=false")).ShouldSucceed();
     }
 
     [GeneratedRegex(@"(?m)^(\S+)\s+(\d+)m\s+(\d+)Mi\s*$")]
