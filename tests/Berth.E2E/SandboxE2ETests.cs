@@ -547,6 +547,12 @@ public sealed class SandboxE2ETests(SandboxServerFixture fixture) : IClassFixtur
         {
             var kubectl = new Kubectl("1.33", server.Kubeconfig, cache);
             await RunScratchAndDataAsync(kubectl, "restart");
+            // A container that ignores SIGTERM holds the stop for its whole grace period: serve must wait it out and
+            // still exit 0 (System.CommandLine's default 2 s termination timeout once cut serve off with 143 here,
+            // leaving namespaces and mounts behind).
+            (await kubectl.RunAsync("run stubborn -n restart --image=busybox '--overrides={\"spec\":{\"terminationGracePeriodSeconds\":5}}' "
+                + "-- sh -c \"trap '' TERM; while :; do sleep 1; done\"")).ShouldSucceed();
+            (await kubectl.RunAsync("wait --for=condition=Ready pod/stubborn -n restart --timeout=90s", timeoutSeconds: 100)).ShouldSucceed();
             var runId = RunId(server);
             Assert.Contains(Mounts(), m => m.StartsWith(dataDir + "/", StringComparison.Ordinal));
 
