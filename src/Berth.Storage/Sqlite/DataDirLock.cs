@@ -54,11 +54,16 @@ internal sealed class DataDirLock : IDisposable
 
     public void Dispose()
     {
+        // berth serve's ServeLease writes the same file for the same process and removes it itself when serve exits;
+        // the lock removes it only while it still names this process, so it never takes away another owner's claim.
         try
         {
-            File.Delete(_pidPath);
+            if (File.ReadAllText(_pidPath).Trim() == Environment.ProcessId.ToString(CultureInfo.InvariantCulture))
+            {
+                File.Delete(_pidPath);
+            }
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
         }
 
