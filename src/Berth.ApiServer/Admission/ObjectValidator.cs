@@ -1,5 +1,5 @@
-using Berth.Serialization;
 using Berth.Core.Validation;
+using Berth.Serialization;
 using k8s.Models;
 
 namespace Berth.ApiServer.Admission;

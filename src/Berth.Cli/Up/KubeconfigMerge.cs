@@ -1,8 +1,8 @@
-using System.Text.Json.Nodes;
-using Berth.Serialization;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Berth.Serialization;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 

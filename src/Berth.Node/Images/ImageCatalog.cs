@@ -1,9 +1,9 @@
 using System.Diagnostics;
-using Berth.Node.Runtime;
-using k8s.Models;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Berth.Node.Runtime;
 using Berth.Serialization;
+using k8s.Models;
 
 namespace Berth.Node.Images;
 
