@@ -106,7 +106,13 @@ public sealed class BerthServer : IAsyncDisposable
         IStore? openedStore = null;
         try
         {
-            var builder = WebApplication.CreateSlimBuilder();
+            // Berth has no appsettings files to reload: without this, the host watches its content root (the current
+            // directory, recursively) for them, which on a large working directory costs startup time and inotify watches.
+            var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+            {
+                Args = ["--hostBuilder:reloadConfigOnChange=false"],
+                ContentRootPath = AppContext.BaseDirectory,
+            });
             builder.Logging.ClearProviders();
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
             builder.Logging.SetMinimumLevel(LogLevel.Warning);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using k8s;
@@ -37,6 +38,14 @@ public static class BerthJson
 
     public static T? Deserialize<T>(ReadOnlySpan<byte> json) =>
         JsonSerializer.Deserialize(json, (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T)));
+
+    /// <summary>Decodes a JSON tree into <paramref name="type"/> through its compiled contract.</summary>
+    public static object? Deserialize(JsonNode node, Type type) => node.Deserialize(Options.GetTypeInfo(type));
+
+    public static T? Deserialize<T>(JsonNode node) => node.Deserialize((JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T)));
+
+    /// <summary>Encodes <paramref name="value"/> as <paramref name="type"/> into a JSON tree through its compiled contract.</summary>
+    public static JsonNode? SerializeToNode(object? value, Type type) => JsonSerializer.SerializeToNode(value, Options.GetTypeInfo(type));
 
     public static byte[] SerializeToUtf8Bytes<T>(T value) =>
         JsonSerializer.SerializeToUtf8Bytes(value, (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T)));

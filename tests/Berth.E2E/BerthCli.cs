@@ -1,7 +1,7 @@
 namespace Berth.E2E;
 
 /// <summary>
-/// Runs the built <c>berth</c> CLI (<c>dotnet berth.dll ...</c>) as a user would, with its own data dir and a free
+/// Runs the <c>berth</c> CLI (<see cref="BerthBinary"/>) as a user would, with its own data dir and a free
 /// loopback port. Disposal stops whatever daemon the data dir's pid file names (by pid) and removes the data dir.
 /// </summary>
 public sealed class BerthCli : IAsyncDisposable
@@ -49,11 +49,12 @@ public sealed class BerthCli : IAsyncDisposable
         RunAsync($"up {arguments} --data-dir {DataDir} --listen 127.0.0.1:{Port} --runtime {runtime}", timeoutSeconds);
 
     public Task<KubectlResult> RunAsync(string arguments, int timeoutSeconds = 120) =>
-        RunProcessAsync([Path.Combine(AppContext.BaseDirectory, "berth.dll"), .. Kubectl.Split(arguments)], timeoutSeconds);
+        RunProcessAsync(Kubectl.Split(arguments), timeoutSeconds);
 
-    private Task<KubectlResult> RunProcessAsync(IEnumerable<string> args, int timeoutSeconds)
+    private Task<KubectlResult> RunProcessAsync(IEnumerable<string> arguments, int timeoutSeconds)
     {
-        var start = ProcessRunner.StartInfo("dotnet", args);
+        var (fileName, prefix) = BerthBinary.Command();
+        var start = ProcessRunner.StartInfo(fileName, [.. prefix, .. arguments]);
         foreach (var (k, v) in _environment)
         {
             start.Environment[k] = v;

@@ -45,14 +45,14 @@ public sealed class BerthServeProcess : IAsyncDisposable
     {
         dataDir ??= Directory.CreateTempSubdirectory("berth-e2e-").FullName;
         var port = FreePort();
-        var cli = Path.Combine(AppContext.BaseDirectory, "berth.dll");
-        var start = new ProcessStartInfo("dotnet")
+        var (fileName, prefix) = BerthBinary.Command();
+        var start = new ProcessStartInfo(fileName)
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
-        foreach (var arg in (string[])[cli, "serve", "--store", store, "--runtime", runtime, "--data-dir", dataDir, "--listen", $"127.0.0.1:{port}"])
+        foreach (var arg in (string[])[.. prefix, "serve", "--store", store, "--runtime", runtime, "--data-dir", dataDir, "--listen", $"127.0.0.1:{port}"])
         {
             start.ArgumentList.Add(arg);
         }

@@ -347,7 +347,7 @@ internal static class ObjectDefaulter
 
     private static void DefaultVolumeSource(V1Volume volume)
     {
-        if (volume.GetType().GetProperties().Where(p => p.Name != nameof(V1Volume.Name)).All(p => p.GetValue(volume) is null))
+        if (typeof(V1Volume).GetProperties().Where(p => p.Name != nameof(V1Volume.Name)).All(p => p.GetValue(volume) is null))
         {
             // SetDefaults_Volume: a volume with no source is an emptyDir.
             volume.EmptyDir = new V1EmptyDirVolumeSource();

@@ -1,4 +1,5 @@
 using Berth.Core.Validation;
+using Berth.Serialization;
 using k8s.Models;
 
 namespace Berth.ApiServer.Admission;
@@ -111,8 +112,7 @@ internal static class ObjectValidator
         }
 
         CommonValidation.ValidateNonnegative(revision.Revision ?? 0, "revision", errors);
-        if (old is not null && !string.Equals(
-                System.Text.Json.JsonSerializer.Serialize(revision.Data), System.Text.Json.JsonSerializer.Serialize(old.Data), StringComparison.Ordinal))
+        if (old is not null && !BerthJson.SerializeToUtf8Bytes(revision.Data).AsSpan().SequenceEqual(BerthJson.SerializeToUtf8Bytes(old.Data)))
         {
             errors.Add(FieldError.Invalid("data", new GoValue.Literal("runtime.RawExtension{...}"), ObjectMetaValidation.FieldImmutableErrorMsg));
         }

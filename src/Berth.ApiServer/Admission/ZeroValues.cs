@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Collections.Concurrent;
-using System.Reflection;
+using System.Text.Json.Serialization.Metadata;
+using Berth.Serialization;
 using k8s.Models;
 
 namespace Berth.ApiServer.Admission;
@@ -8,11 +9,12 @@ namespace Berth.ApiServer.Admission;
 /// <summary>
 /// Go decodes a JSON null inside a list or map into the element's zero value (an empty struct, ""), so upstream's
 /// defaulting and validation never see null elements. The C# models keep the nulls; this replaces them in place with
-/// empty models and empty strings, so `[null]` containers are reported as missing names, not thrown on.
+/// empty models and empty strings, so `[null]` containers are reported as missing names, not thrown on. The walk
+/// goes through the models' compiled JSON contracts (<see cref="ModelContract"/>), which Native AOT keeps.
 /// </summary>
 internal static class ZeroValues
 {
-    private static readonly ConcurrentDictionary<Type, PropertyInfo[]> Containers = new();
+    private static readonly ConcurrentDictionary<Type, JsonPropertyInfo[]> Containers = new();
 
     public static void Fill(object model) => Walk(model, depth: 0);
 
@@ -25,7 +27,7 @@ internal static class ZeroValues
 
         foreach (var property in Containers.GetOrAdd(model.GetType(), FindContainers))
         {
-            switch (property.GetValue(model))
+            switch (property.Get!(model))
             {
                 case IList list:
                     FillList(list, property.PropertyType, depth);
@@ -48,7 +50,7 @@ internal static class ZeroValues
 
     private static void FillList(IList list, Type listType, int depth)
     {
-        var element = listType.IsGenericType ? listType.GetGenericArguments()[0] : typeof(object);
+        var element = ModelContract.Of(listType)?.ElementType ?? typeof(object);
         for (var i = 0; i < list.Count; i++)
         {
             if (list[i] is null)
@@ -57,9 +59,9 @@ internal static class ZeroValues
                 {
                     list[i] = "";
                 }
-                else if (IsModel(element) && element.GetConstructor(Type.EmptyTypes) is not null)
+                else if (IsModel(element) && ModelContract.Of(element)?.CreateObject is { } create)
                 {
-                    list[i] = Activator.CreateInstance(element);
+                    list[i] = create();
                 }
             }
 
@@ -70,12 +72,14 @@ internal static class ZeroValues
         }
     }
 
-    private static PropertyInfo[] FindContainers(Type type) => type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-        .Where(p => p.GetIndexParameters().Length == 0 && p.CanRead
-                    && (IsModel(p.PropertyType) || typeof(IList).IsAssignableFrom(p.PropertyType)
-                        || (p.PropertyType.IsGenericType && p.PropertyType.GetGenericTypeDefinition() == typeof(IList<>))
-                        || p.PropertyType == typeof(IDictionary<string, string>)))
-        .ToArray();
+    private static JsonPropertyInfo[] FindContainers(Type type) => ModelContract.Of(type) is { Kind: JsonTypeInfoKind.Object } contract
+        ? contract.Properties
+            .Where(p => p.Get is not null
+                        && (IsModel(p.PropertyType) || typeof(IList).IsAssignableFrom(p.PropertyType)
+                            || (p.PropertyType.IsGenericType && p.PropertyType.GetGenericTypeDefinition() == typeof(IList<>))
+                            || p.PropertyType == typeof(IDictionary<string, string>)))
+            .ToArray()
+        : [];
 
     private static bool IsModel(Type type) =>
         string.Equals(type.Namespace, "k8s.Models", StringComparison.Ordinal) && type.IsClass

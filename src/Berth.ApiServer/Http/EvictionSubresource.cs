@@ -82,7 +82,7 @@ internal sealed class EvictionSubresource
                 continue;
             }
 
-            var selector = JsonSerializer.Deserialize(selectorNode, typeof(V1LabelSelector), BerthJson.Options) as V1LabelSelector;
+            var selector = BerthJson.Deserialize<V1LabelSelector>(selectorNode);
             try
             {
                 var parsed = LabelSelector.FromV1(selector);

@@ -30,7 +30,7 @@ internal static class ScaleSubresource
         var status = new JsonObject { ["replicas"] = JsonMeta.Long(obj["status"], "replicas") ?? 0 };
         if (spec?["selector"] is JsonObject selector)
         {
-            var model = System.Text.Json.JsonSerializer.Deserialize(selector, typeof(V1LabelSelector), BerthJson.Options) as V1LabelSelector;
+            var model = BerthJson.Deserialize<V1LabelSelector>(selector);
             try
             {
                 status["selector"] = LabelSelector.FromV1(model).ToString();

@@ -1,21 +1,26 @@
 using System.Reflection;
-using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using Berth.Serialization;
 using k8s.Models;
 
 namespace Berth.ApiServer.OpenApi;
 
-/// <summary>Reflection over the KubernetesClient models: their JSON properties and the model types they contain.</summary>
+/// <summary>
+/// The KubernetesClient models' JSON properties and the model types they contain, read from the compiled JSON
+/// contracts (<see cref="ModelContract"/>) rather than by reflection over the types, so the OpenAPI documents come
+/// out the same under Native AOT.
+/// </summary>
 internal static class ModelReflection
 {
     public static bool IsModel(Type type) =>
         string.Equals(type.Namespace, "k8s.Models", StringComparison.Ordinal) && type.IsClass
         && type != typeof(IntOrString) && type != typeof(ResourceQuantity);
 
-    public static IEnumerable<(PropertyInfo Property, string JsonName)> JsonProperties(Type type) =>
-        type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Select(p => (p, p.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name))
-            .Where(p => p.Name is not null)
-            .Select(p => (p.p, p.Name!));
+    /// <summary>Each JSON property: its C# name (what the model docs are keyed by), its type and its JSON name.</summary>
+    public static IEnumerable<(string ClrName, Type PropertyType, string JsonName)> JsonProperties(Type type) =>
+        ModelContract.Of(type) is { Kind: JsonTypeInfoKind.Object } contract
+            ? contract.Properties.Select(p => ((p.AttributeProvider as MemberInfo)?.Name ?? ClrNameOf(p.Name), p.PropertyType, p.Name))
+            : [];
 
     /// <summary>The element type of a list, the value type of a string-keyed map, or the type itself.</summary>
     public static Type Unwrap(Type type)
@@ -29,37 +34,15 @@ internal static class ModelReflection
         return ListElementType(type) is { } element ? Unwrap(element) : type;
     }
 
-    public static Type? MapValueType(Type type)
-    {
-        foreach (var i in type.IsInterface ? [type, .. type.GetInterfaces()] : type.GetInterfaces())
-        {
-            if (i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IDictionary<,>) && i.GetGenericArguments()[0] == typeof(string))
-            {
-                return i.GetGenericArguments()[1];
-            }
-        }
+    public static Type? MapValueType(Type type) =>
+        ModelContract.Of(type) is { Kind: JsonTypeInfoKind.Dictionary } map && map.KeyType == typeof(string) ? map.ElementType : null;
 
-        return null;
-    }
-
-    public static Type? ListElementType(Type type)
-    {
-        if (type == typeof(string) || type == typeof(byte[]))
-        {
-            return null;
-        }
-
-        foreach (var i in type.IsInterface ? [type, .. type.GetInterfaces()] : type.GetInterfaces())
-        {
-            if (i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>))
-            {
-                return i.GetGenericArguments()[0];
-            }
-        }
-
-        return null;
-    }
+    public static Type? ListElementType(Type type) =>
+        type != typeof(byte[]) && ModelContract.Of(type) is { Kind: JsonTypeInfoKind.Enumerable } list ? list.ElementType : null;
 
     public static IEnumerable<Type> ChildModelTypes(Type type) =>
-        JsonProperties(type).Select(p => Unwrap(p.Property.PropertyType)).Where(IsModel).Distinct();
+        JsonProperties(type).Select(p => Unwrap(p.PropertyType)).Where(IsModel).Distinct();
+
+    // The generated models name each property after its JSON field in Pascal case (apiVersion → ApiVersion).
+    private static string ClrNameOf(string jsonName) => jsonName.Length == 0 ? jsonName : char.ToUpperInvariant(jsonName[0]) + jsonName[1..];
 }

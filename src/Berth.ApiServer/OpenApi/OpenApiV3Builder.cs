@@ -11,6 +11,28 @@ namespace Berth.ApiServer.OpenApi;
 /// </summary>
 internal static class OpenApiV3Builder
 {
+    // Each served kind's list type (named, so Native AOT keeps them; a name lookup on the assembly would not be).
+    private static readonly Dictionary<Type, Type> ListTypes = new()
+    {
+        [typeof(Corev1Event)] = typeof(Corev1EventList),
+        [typeof(V1ConfigMap)] = typeof(V1ConfigMapList),
+        [typeof(V1ControllerRevision)] = typeof(V1ControllerRevisionList),
+        [typeof(V1EndpointSlice)] = typeof(V1EndpointSliceList),
+        [typeof(V1Endpoints)] = typeof(V1EndpointsList),
+        [typeof(V1Lease)] = typeof(V1LeaseList),
+        [typeof(V1Namespace)] = typeof(V1NamespaceList),
+        [typeof(V1Node)] = typeof(V1NodeList),
+        [typeof(V1PersistentVolume)] = typeof(V1PersistentVolumeList),
+        [typeof(V1PersistentVolumeClaim)] = typeof(V1PersistentVolumeClaimList),
+        [typeof(V1Pod)] = typeof(V1PodList),
+        [typeof(V1PodDisruptionBudget)] = typeof(V1PodDisruptionBudgetList),
+        [typeof(V1Secret)] = typeof(V1SecretList),
+        [typeof(V1Service)] = typeof(V1ServiceList),
+        [typeof(V1ServiceAccount)] = typeof(V1ServiceAccountList),
+        [typeof(V1StatefulSet)] = typeof(V1StatefulSetList),
+        [typeof(V1StorageClass)] = typeof(V1StorageClassList),
+    };
+
     private static readonly string[] PatchTypes =
         ["application/apply-patch+yaml", "application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json"];
 
@@ -30,8 +52,7 @@ internal static class OpenApiV3Builder
         foreach (var resource in resources)
         {
             var kindSchema = generator.Add(resource.ModelType, resource.Group);
-            var listType = resource.ModelType.Assembly.GetType(resource.ModelType.FullName + "List");
-            var listSchema = listType is null ? kindSchema : generator.Add(listType, resource.Group);
+            var listSchema = ListTypes.TryGetValue(resource.ModelType, out var listType) ? generator.Add(listType, resource.Group) : kindSchema;
             AddResourcePaths(paths, resource, kindSchema, listSchema);
             foreach (var sub in resource.Subresources)
             {
@@ -201,7 +222,7 @@ internal static class OpenApiV3Builder
         var parameters = new JsonArray();
         if (withName)
         {
-            parameters.Add(new JsonObject
+            parameters.Add((JsonNode)new JsonObject
             {
                 ["description"] = "name of the resource",
                 ["in"] = "path",
@@ -213,7 +234,7 @@ internal static class OpenApiV3Builder
 
         if (namespaced)
         {
-            parameters.Add(new JsonObject
+            parameters.Add((JsonNode)new JsonObject
             {
                 ["description"] = "object name and auth scope, such as for teams and projects",
                 ["in"] = "path",
@@ -223,7 +244,7 @@ internal static class OpenApiV3Builder
             });
         }
 
-        parameters.Add(Query("pretty", "string", "If 'true', then the output is pretty printed."));
+        parameters.Add((JsonNode)Query("pretty", "string", "If 'true', then the output is pretty printed."));
         return parameters;
     }
 

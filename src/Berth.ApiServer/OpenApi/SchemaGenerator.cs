@@ -64,10 +64,10 @@ internal sealed class SchemaGenerator
         var shortName = SchemaNames.ShortName(name);
         var properties = new JsonObject();
         var patchInfo = PatchMetadata.For(type);
-        foreach (var (property, jsonName) in ModelReflection.JsonProperties(type).OrderBy(p => p.JsonName, StringComparer.Ordinal))
+        foreach (var (clrName, propertyType, jsonName) in ModelReflection.JsonProperties(type).OrderBy(p => p.JsonName, StringComparer.Ordinal))
         {
-            var propertySchema = PropertySchema(property.PropertyType, contextGroup);
-            if (_docs.ForProperty(type, property.Name) is { } propertyDescription)
+            var propertySchema = PropertySchema(propertyType, contextGroup);
+            if (_docs.ForProperty(type, clrName) is { } propertyDescription)
             {
                 propertySchema["description"] = propertyDescription;
             }

@@ -21,7 +21,7 @@ internal static class ModelCodec
     {
         try
         {
-            return JsonSerializer.Deserialize(node, resource.ModelType, BerthJson.Options) ?? throw DecodedToNull(resource);
+            return BerthJson.Deserialize(node, resource.ModelType) ?? throw DecodedToNull(resource);
         }
         catch (Exception e) when (IsDecodeError(e))
         {
@@ -53,7 +53,7 @@ internal static class ModelCodec
         Errors.BadRequest($"{resource.Kind} in version \"{resource.Version}\" cannot be handled as a {resource.Kind}: {Describe(e)}");
 
     public static JsonObject Encode(ResourceDescriptor resource, object model) =>
-        JsonSerializer.SerializeToNode(model, resource.ModelType, BerthJson.Options)?.AsObject()
+        BerthJson.SerializeToNode(model, resource.ModelType)?.AsObject()
         ?? throw new InvalidOperationException("a model encoded to null");
 
     // Go's encoder escapes only <, > and & in strings; the default .NET encoder also escapes quotes as \u0022.

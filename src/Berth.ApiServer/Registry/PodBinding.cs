@@ -50,7 +50,7 @@ internal static class PodBinding
             if (scheduled is null)
             {
                 scheduled = new JsonObject { ["type"] = "PodScheduled" };
-                conditions.Add(scheduled);
+                conditions.Add((JsonNode)scheduled);
             }
 
             scheduled["status"] = "True";

@@ -1,11 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Berth.Controllers.Client;
 using Berth.Serialization;
-using k8s;
 
 namespace Berth.Cli.Daemon;
 
@@ -17,52 +14,27 @@ namespace Berth.Cli.Daemon;
 internal sealed class BerthApi : IDisposable
 {
     private readonly HttpClient _http;
-    private readonly KubernetesClientConfiguration _config;
+    private readonly KubeconfigConnection _connection;
     private RemoteApiClient? _client;
 
-    private BerthApi(KubernetesClientConfiguration config)
+    private BerthApi(KubeconfigConnection connection)
     {
-        _config = config;
-        Server = new Uri(config.Host.TrimEnd('/') + "/");
-        var roots = config.SslCaCerts ?? [];
-        var handler = new SocketsHttpHandler
+        _connection = connection;
+        Server = connection.Server;
+        _http = new HttpClient(connection.CreateHandler()) { Timeout = TimeSpan.FromSeconds(30), DefaultRequestVersion = HttpVersion.Version11 };
+        if (!string.IsNullOrEmpty(connection.Token))
         {
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                RemoteCertificateValidationCallback = (_, certificate, _, errors) => Trusted(certificate, errors, roots),
-            },
-        };
-        _http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30), DefaultRequestVersion = HttpVersion.Version11 };
-        if (!string.IsNullOrEmpty(config.AccessToken))
-        {
-            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", config.AccessToken);
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", connection.Token);
         }
     }
 
     public Uri Server { get; }
 
-    public IApiClient Client => _client ??= new RemoteApiClient(_config);
+    public IApiClient Client => _client ??= new RemoteApiClient(Server, _connection.CreateHandler(), _connection.Token);
 
     /// <summary>Reads the kubeconfig; null when it does not exist (yet) or cannot be parsed.</summary>
-    public static BerthApi? TryOpen(string kubeconfigPath)
-    {
-        if (!File.Exists(kubeconfigPath))
-        {
-            return null;
-        }
-
-        try
-        {
-            return new BerthApi(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfigPath));
-        }
-#pragma warning disable CA1031 // a half-written or foreign kubeconfig is "not ready yet", whatever the parser throws
-        catch (Exception)
-#pragma warning restore CA1031
-        {
-            return null;
-        }
-    }
+    public static BerthApi? TryOpen(string kubeconfigPath) =>
+        KubeconfigConnection.TryRead(kubeconfigPath) is { } connection ? new BerthApi(connection) : null;
 
     /// <summary>Whether GET /readyz answers 200 (a refused connection or a TLS failure is "not ready").</summary>
     public async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
@@ -140,26 +112,5 @@ internal sealed class BerthApi : IDisposable
         }
 
         return new ApiException((int)code, "Unknown", System.Text.Encoding.UTF8.GetString(body));
-    }
-
-    private static bool Trusted(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2Collection roots)
-    {
-        if (errors == SslPolicyErrors.None)
-        {
-            return true;
-        }
-
-        if (certificate is null || roots.Count == 0 || (errors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0)
-        {
-            return false;
-        }
-
-        // The serving certificate chains to the data dir's own CA, not to a system root: trust exactly that CA.
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        using var leaf = new X509Certificate2(certificate);
-        return chain.Build(leaf);
     }
 }

@@ -1,6 +1,10 @@
+using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Berth.Serialization;
-using YamlDotNet.Serialization;
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 
 namespace Berth.Cli.Up;
 
@@ -9,7 +13,7 @@ namespace Berth.Cli.Up;
 /// kind and k3d add theirs: entries named <c>berth</c> are replaced, everything else is kept, and the current
 /// context becomes <c>berth</c>.
 /// </summary>
-internal static class KubeconfigMerge
+internal static partial class KubeconfigMerge
 {
     public const string Name = "berth";
 
@@ -46,8 +50,7 @@ internal static class KubeconfigMerge
 
         var previous = (target["current-context"] as JsonValue)?.TryGetValue<string>(out var c) == true && c.Length > 0 ? c : null;
         target["current-context"] = Name;
-        var serializer = new SerializerBuilder().WithQuotingNecessaryStrings().Build();
-        return (serializer.Serialize(ToPlain(target)), previous);
+        return (ToYaml(target), previous);
     }
 
     /// <summary>Writes the merged file atomically with mode 0600 (it holds a bearer token), creating its directory.</summary>
@@ -76,15 +79,70 @@ internal static class KubeconfigMerge
     public static string DefaultPath() =>
         Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile, Environment.SpecialFolderOption.DoNotVerify), ".kube", "config");
 
-    private static object? ToPlain(JsonNode? node) => node switch
+    /// <summary>
+    /// Writes the tree as YAML through YamlDotNet's emitter (its object serializer is reflection-based, which Native AOT
+    /// cannot compile). Strings that would read back as another type (true, 1.5, null, empty) are double-quoted, as
+    /// the serializer's WithQuotingNecessaryStrings did; everything else is plain.
+    /// </summary>
+    internal static string ToYaml(JsonNode node)
     {
-        null => null,
-        JsonObject o => o.ToDictionary(kv => kv.Key, kv => ToPlain(kv.Value)),
-        JsonArray a => a.Select(ToPlain).ToList(),
-        JsonValue v when v.TryGetValue<string>(out var s) => s,
-        JsonValue v when v.TryGetValue<bool>(out var b) => b,
-        JsonValue v when v.TryGetValue<long>(out var l) => l,
-        JsonValue v when v.TryGetValue<double>(out var d) => d,
-        _ => node.ToJsonString(),
-    };
+        using var writer = new StringWriter(CultureInfo.InvariantCulture);
+        var emitter = new Emitter(writer);
+        emitter.Emit(new StreamStart());
+        emitter.Emit(new DocumentStart(null, null, isImplicit: true));
+        Emit(emitter, node);
+        emitter.Emit(new DocumentEnd(isImplicit: true));
+        emitter.Emit(new StreamEnd());
+        return writer.ToString();
+    }
+
+    private static void Emit(IEmitter emitter, JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                emitter.Emit(new MappingStart(null, null, isImplicit: true, MappingStyle.Block));
+                foreach (var (key, value) in o)
+                {
+                    EmitString(emitter, key);
+                    Emit(emitter, value);
+                }
+
+                emitter.Emit(new MappingEnd());
+                break;
+            case JsonArray a:
+                emitter.Emit(new SequenceStart(null, null, isImplicit: true, SequenceStyle.Block));
+                foreach (var item in a)
+                {
+                    Emit(emitter, item);
+                }
+
+                emitter.Emit(new SequenceEnd());
+                break;
+            case JsonValue v when v.GetValueKind() == JsonValueKind.String:
+                EmitString(emitter, v.GetValue<string>());
+                break;
+            case JsonValue v:
+                // Numbers and booleans keep their JSON text, which is also their YAML text.
+                emitter.Emit(new Scalar(null, null, v.ToJsonString(), ScalarStyle.Plain, isPlainImplicit: true, isQuotedImplicit: false));
+                break;
+            default:
+                emitter.Emit(new Scalar(null, null, "null", ScalarStyle.Plain, isPlainImplicit: true, isQuotedImplicit: false));
+                break;
+        }
+    }
+
+    private static void EmitString(IEmitter emitter, string value)
+    {
+        var style = NeedsQuotes(value) ? ScalarStyle.DoubleQuoted : ScalarStyle.Any;
+        emitter.Emit(new Scalar(null, null, value, style, isPlainImplicit: true, isQuotedImplicit: true));
+    }
+
+    // YAML 1.1/1.2 scalars a plain string would be resolved as: null, booleans, numbers (kubectl's YAML reader,
+    // sigs.k8s.io/yaml, follows YAML 1.1, where yes/no/on/off are booleans too).
+    private static bool NeedsQuotes(string value) =>
+        value.Length == 0 || value.Trim() != value || NonStringPlain().IsMatch(value);
+
+    [GeneratedRegex(@"^(~|null|Null|NULL|true|True|TRUE|false|False|FALSE|y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF|[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|0x[0-9a-fA-F]+|0o[0-7]+|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))$")]
+    private static partial Regex NonStringPlain();
 }

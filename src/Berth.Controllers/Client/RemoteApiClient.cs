@@ -10,33 +10,32 @@ using k8s.Models;
 namespace Berth.Controllers.Client;
 
 /// <summary>
-/// <see cref="IApiClient"/> over HTTP, for `berth agent --server URL`. It rides on the official KubernetesClient
-/// <see cref="Kubernetes"/> class for TLS and credentials (its handler chain and <c>Credentials</c>), and builds the
-/// REST paths itself from <see cref="ResourceCatalog"/> so one generic code path serves every resource.
-/// Bodies are (de)serialized with <see cref="BerthJson"/>, never the library's process-global options.
+/// <see cref="IApiClient"/> over HTTP, for the CLI's connection to a running Berth (`berth up`, `berth status`). The
+/// caller hands it the transport (an <see cref="HttpMessageHandler"/> that trusts the server's CA) and the bearer
+/// token; it builds the REST paths itself from <see cref="ResourceCatalog"/> so one generic code path serves every
+/// resource. Bodies are (de)serialized with <see cref="BerthJson"/>'s source-generated contracts. It does not use the
+/// KubernetesClient library's <c>Kubernetes</c> class: that class's JSON and kubeconfig handling go through
+/// reflection, which Native AOT cannot compile (docs/aot-spike.md).
 /// </summary>
 public sealed class RemoteApiClient : IApiClient, IDisposable
 {
-    private readonly Kubernetes _kubernetes;
     private readonly HttpClient _http;
     private readonly Uri _baseUri;
+    private readonly AuthenticationHeaderValue? _authorization;
 
-    public RemoteApiClient(KubernetesClientConfiguration configuration)
+    /// <param name="server">The API server's base URL (https://127.0.0.1:6443).</param>
+    /// <param name="handler">The transport; owned (disposed) by this client.</param>
+    /// <param name="bearerToken">Sent as <c>Authorization: Bearer</c> on every request, when not null.</param>
+    public RemoteApiClient(Uri server, HttpMessageHandler handler, string? bearerToken)
     {
-        ArgumentNullException.ThrowIfNull(configuration);
-        // The Kubernetes class wires our pass-through handler in front of its TLS-configured handler (CA, client
-        // certificate), so our HttpClient shares exactly the transport the official client would use.
-        var handler = new PassThroughHandler();
-        _kubernetes = new Kubernetes(configuration, handler);
-        _baseUri = _kubernetes.BaseUri;
-        _http = new HttpClient(handler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
+        ArgumentNullException.ThrowIfNull(server);
+        ArgumentNullException.ThrowIfNull(handler);
+        _baseUri = new Uri(server.ToString().TrimEnd('/') + "/");
+        _http = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        _authorization = string.IsNullOrEmpty(bearerToken) ? null : new AuthenticationHeaderValue("Bearer", bearerToken);
     }
 
-    public void Dispose()
-    {
-        _http.Dispose();
-        _kubernetes.Dispose();
-    }
+    public void Dispose() => _http.Dispose();
 
     public async Task<T> CreateAsync<T>(T obj, CancellationToken cancellationToken = default)
         where T : class, IKubernetesObject<V1ObjectMeta>
@@ -130,7 +129,7 @@ public sealed class RemoteApiClient : IApiClient, IDisposable
     {
         var query = "watch=true&allowWatchBookmarks=true&resourceVersion=" + Uri.EscapeDataString(resourceVersion);
         using var request = new HttpRequestMessage(HttpMethod.Get, Url(ResourceOf<T>.Descriptor, ns, null, null, query));
-        await PrepareAsync(request, cancellationToken).ConfigureAwait(false);
+        Prepare(request);
         using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
@@ -221,13 +220,10 @@ public sealed class RemoteApiClient : IApiClient, IDisposable
         return content;
     }
 
-    private async Task PrepareAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    private void Prepare(HttpRequestMessage request)
     {
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        if (_kubernetes.Credentials is { } credentials)
-        {
-            await credentials.ProcessHttpRequestAsync(request, cancellationToken).ConfigureAwait(false);
-        }
+        request.Headers.Authorization = _authorization;
     }
 
     private async Task<T> SendForObjectAsync<T>(HttpRequestMessage request, CancellationToken cancellationToken)
@@ -238,7 +234,7 @@ public sealed class RemoteApiClient : IApiClient, IDisposable
 
     private async Task<byte[]> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        await PrepareAsync(request, cancellationToken).ConfigureAwait(false);
+        Prepare(request);
         using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
@@ -271,6 +267,4 @@ public sealed class RemoteApiClient : IApiClient, IDisposable
 
         return new ApiException(fallbackCode, "Unknown", Encoding.UTF8.GetString(body));
     }
-
-    private sealed class PassThroughHandler : DelegatingHandler;
 }

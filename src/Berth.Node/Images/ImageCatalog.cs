@@ -1,8 +1,9 @@
 using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Berth.Node.Runtime;
+using Berth.Serialization;
 using k8s.Models;
-using YamlDotNet.Serialization;
-using YamlDotNet.Serialization.NamingConventions;
 
 namespace Berth.Node.Images;
 
@@ -57,10 +58,12 @@ public sealed class ImageCatalog
         ImageCatalogFile file;
         try
         {
-            var deserializer = new DeserializerBuilder().WithNamingConvention(CamelCaseNamingConvention.Instance).Build();
-            file = deserializer.Deserialize<ImageCatalogFile>(File.ReadAllText(path)) ?? new ImageCatalogFile();
+            // YAML to a JSON tree (the same converter manifests go through), then the compiled contract.
+            var tree = YamlToJson.ConvertSingle(File.ReadAllText(path));
+            StringifyScalars(tree);
+            file = tree?.Deserialize(ImageCatalogJsonContext.Default.ImageCatalogFile) ?? new ImageCatalogFile();
         }
-        catch (YamlDotNet.Core.YamlException e)
+        catch (Exception e) when (e is YamlConversionException or JsonException)
         {
             throw new FormatException($"image catalog {path}: {e.Message}", e);
         }
@@ -89,6 +92,48 @@ public sealed class ImageCatalog
                 Files = item.Files ?? [],
                 BusyboxApplets = item.BusyboxApplets,
             });
+        }
+    }
+
+    /// <summary>
+    /// Every field but <c>busyboxApplets</c> holds text: a YAML scalar such as <c>PORT: 80</c> or <c>cmd: [sleep, 3600]</c>
+    /// reads as a number, so it is turned back into its text, as a string-typed YAML field would take it.
+    /// </summary>
+    private static void StringifyScalars(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var name in o.Select(p => p.Key).ToList())
+                {
+                    if (o[name] is JsonValue v && v.GetValueKind() is JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False
+                        && name != "busyboxApplets")
+                    {
+                        o[name] = v.ToJsonString();
+                    }
+                    else
+                    {
+                        StringifyScalars(o[name]);
+                    }
+                }
+
+                break;
+            case JsonArray a:
+                for (var i = 0; i < a.Count; i++)
+                {
+                    if (a[i] is JsonValue v && v.GetValueKind() is JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False)
+                    {
+                        a[i] = v.ToJsonString();
+                    }
+                    else
+                    {
+                        StringifyScalars(a[i]);
+                    }
+                }
+
+                break;
+            default:
+                break;
         }
     }
 

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
-using System.Reflection;
-using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using k8s.Models;
 
 namespace Berth.Serialization.Patching;
@@ -9,7 +8,7 @@ namespace Berth.Serialization.Patching;
 /// Per model type and JSON field, the patch strategy, merge key, list type and list map keys that upstream's
 /// Go types declare (struct tags <c>patchStrategy</c>/<c>patchMergeKey</c> and markers <c>+listType</c>/
 /// <c>+listMapKey</c> in k8s.io/api core/v1, apps/v1, policy/v1 and k8s.io/apimachinery meta/v1 types.go). The
-/// field set itself comes from walking the KubernetesClient models by reflection; the tags come from
+/// field set itself comes from the models' compiled JSON contracts (<see cref="ModelContract"/>); the tags come from
 /// <see cref="Tags"/>, a table transcribed from upstream, since the C# models do not carry them.
 /// </summary>
 public static class PatchMetadata
@@ -104,19 +103,14 @@ public static class PatchMetadata
     private static Dictionary<string, FieldPatchInfo> Build(Type type)
     {
         var fields = new Dictionary<string, FieldPatchInfo>(StringComparer.Ordinal);
-        if (!IsModel(type))
+        if (!IsModel(type) || ModelContract.Of(type) is not { Kind: JsonTypeInfoKind.Object } contract)
         {
             return fields;
         }
 
-        foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        foreach (var property in contract.Properties)
         {
-            var name = property.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name;
-            if (name is null)
-            {
-                continue;
-            }
-
+            var name = property.Name;
             var valueType = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
             var mapValue = DictionaryValueType(valueType);
             var listElement = mapValue is null ? ListElementType(valueType) : null;
@@ -140,39 +134,9 @@ public static class PatchMetadata
         string.Equals(type.Namespace, "k8s.Models", StringComparison.Ordinal) && type.IsClass && type != typeof(IntOrString)
         && type != typeof(ResourceQuantity);
 
-    private static Type? DictionaryValueType(Type type)
-    {
-        foreach (var i in type.IsInterface ? [type, .. type.GetInterfaces()] : type.GetInterfaces())
-        {
-            if (i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IDictionary<,>) && i.GetGenericArguments()[0] == typeof(string))
-            {
-                return i.GetGenericArguments()[1];
-            }
-        }
+    private static Type? DictionaryValueType(Type type) =>
+        ModelContract.Of(type) is { Kind: JsonTypeInfoKind.Dictionary } map && map.KeyType == typeof(string) ? map.ElementType : null;
 
-        return null;
-    }
-
-    private static Type? ListElementType(Type type)
-    {
-        if (type == typeof(string) || type == typeof(byte[]))
-        {
-            return null;
-        }
-
-        if (type.IsArray)
-        {
-            return type.GetElementType();
-        }
-
-        foreach (var i in type.IsInterface ? [type, .. type.GetInterfaces()] : type.GetInterfaces())
-        {
-            if (i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>))
-            {
-                return i.GetGenericArguments()[0];
-            }
-        }
-
-        return null;
-    }
+    private static Type? ListElementType(Type type) =>
+        type != typeof(byte[]) && ModelContract.Of(type) is { Kind: JsonTypeInfoKind.Enumerable } list ? list.ElementType : null;
 }

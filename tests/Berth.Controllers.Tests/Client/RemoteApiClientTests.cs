@@ -28,7 +28,7 @@ public sealed class RemoteApiClientTests : IDisposable
         _listener.Prefixes.Add(prefix);
         _listener.Start();
         _serve = Task.Run(ServeAsync);
-        _client = new RemoteApiClient(new KubernetesClientConfiguration { Host = prefix, AccessToken = "token-1" });
+        _client = new RemoteApiClient(new Uri(prefix), new SocketsHttpHandler(), "token-1");
     }
 
     public void Dispose()

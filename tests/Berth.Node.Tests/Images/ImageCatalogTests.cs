@@ -105,4 +105,50 @@ public sealed class ImageCatalogTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public void Numbers_and_booleans_in_text_fields_of_a_catalog_file_read_as_their_text()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(path, """
+                images:
+                - name: app
+                  entrypoint: [/bin/sleep]
+                  cmd: [3600]
+                  env: {PORT: 80, DEBUG: true, RATIO: 1.5}
+                  busyboxApplets: false
+                """);
+            var plan = ImageCatalog.CreateDefault(path).Resolve(new V1Container { Name = "a", Image = "app" });
+            Assert.Equal(["/bin/sleep", "3600"], plan.Argv);
+            Assert.Equal("80", plan.ImageEnv["PORT"]);
+            Assert.Equal("true", plan.ImageEnv["DEBUG"]);
+            Assert.Equal("1.5", plan.ImageEnv["RATIO"]);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void An_unknown_field_or_broken_yaml_in_a_catalog_file_is_a_clear_error()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(path, "images:\n- name: app\n  entrypont: [/bin/true]\n");
+            var unknown = Assert.Throws<FormatException>(() => ImageCatalog.CreateDefault(path));
+            Assert.Contains("entrypont", unknown.Message, StringComparison.Ordinal);
+
+            File.WriteAllText(path, "images: [\n");
+            var broken = Assert.Throws<FormatException>(() => ImageCatalog.CreateDefault(path));
+            Assert.StartsWith("image catalog " + path, broken.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }

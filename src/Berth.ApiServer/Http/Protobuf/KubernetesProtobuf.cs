@@ -287,10 +287,10 @@ internal static class KubernetesProtobuf
                     obj["metadata"] = ObjectMeta(LengthDelimited(ref reader, wireType, "ObjectMeta"));
                     break;
                 case 2:
-                    (secrets ??= []).Add(StringFields(LengthDelimited(ref reader, wireType, "Secrets"), "ObjectReference", ObjectReferenceStrings));
+                    (secrets ??= []).Add((JsonNode?)StringFields(LengthDelimited(ref reader, wireType, "Secrets"), "ObjectReference", ObjectReferenceStrings));
                     break;
                 case 3:
-                    (pullSecrets ??= []).Add(StringFields(LengthDelimited(ref reader, wireType, "ImagePullSecrets"), "LocalObjectReference",
+                    (pullSecrets ??= []).Add((JsonNode?)StringFields(LengthDelimited(ref reader, wireType, "ImagePullSecrets"), "LocalObjectReference",
                         LocalObjectReferenceStrings));
                     break;
                 case 4:
@@ -343,13 +343,13 @@ internal static class KubernetesProtobuf
                     MapEntry(LengthDelimited(ref reader, wireType, "Annotations"), annotations ??= [], bytesValue: false);
                     break;
                 case 13:
-                    (owners ??= []).Add(OwnerReference(LengthDelimited(ref reader, wireType, "OwnerReferences")));
+                    (owners ??= []).Add((JsonNode?)OwnerReference(LengthDelimited(ref reader, wireType, "OwnerReferences")));
                     break;
                 case 14:
-                    (finalizers ??= []).Add(String(ref reader, wireType, "Finalizers"));
+                    (finalizers ??= []).Add((JsonNode?)String(ref reader, wireType, "Finalizers"));
                     break;
                 case 17:
-                    (managed ??= []).Add(ManagedFieldsEntry(LengthDelimited(ref reader, wireType, "ManagedFields")));
+                    (managed ??= []).Add((JsonNode?)ManagedFieldsEntry(LengthDelimited(ref reader, wireType, "ManagedFields")));
                     break;
                 default:
                     StringFieldOrSkip(ref reader, field, wireType, meta, ObjectMetaStrings);
@@ -536,7 +536,7 @@ internal static class KubernetesProtobuf
                     obj["propagationPolicy"] = String(ref reader, wireType, "PropagationPolicy");
                     break;
                 case 5:
-                    (dryRun ??= []).Add(String(ref reader, wireType, "DryRun"));
+                    (dryRun ??= []).Add((JsonNode?)String(ref reader, wireType, "DryRun"));
                     break;
                 default:
                     reader.Skip(wireType);
@@ -615,7 +615,7 @@ internal static class KubernetesProtobuf
         {
             if (field == number)
             {
-                values.Add(String(ref reader, wireType, goName));
+                values.Add((JsonNode?)String(ref reader, wireType, goName));
             }
             else
             {

@@ -1107,7 +1107,7 @@ public static class ServerSideApply
                 entry["time"] = time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
             }
 
-            array.Add(entry);
+            array.Add((JsonNode)entry);
         }
 
         if (array.Count == 0)
