@@ -16,7 +16,10 @@ namespace Berth.Bench;
 internal static class ApiBenchmarks
 {
     private const int Workers = 16;
-    private static readonly TimeSpan Duration = TimeSpan.FromSeconds(5);
+
+    // BERTH_BENCH_SECONDS lengthens each measured run (default 5 s), for profiling runs.
+    private static readonly TimeSpan Duration = TimeSpan.FromSeconds(
+        int.TryParse(Environment.GetEnvironmentVariable("BERTH_BENCH_SECONDS"), CultureInfo.InvariantCulture, out var s) ? s : 5);
 
     public static async Task RunAsync(string[] args)
     {

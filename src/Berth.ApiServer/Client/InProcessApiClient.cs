@@ -175,7 +175,7 @@ public sealed class InProcessApiClient : IApiClient
         where T : class, IKubernetesObject<V1ObjectMeta>
     {
         var resource = ResourceOf<T>.Descriptor;
-        var body = Encode(resource, obj);
+        var body = subresource == "status" ? StatusWrite.Encode(resource, obj) : Encode(resource, obj);
         var kv = await Call(() => _registry.UpdateAsync(resource, obj.Metadata?.NamespaceProperty, obj.Metadata?.Name ?? "",
                 subresource, body, WriteOptions(), cancellationToken))
             .ConfigureAwait(false);

@@ -21,7 +21,12 @@ internal static class RequestBody
             throw Errors.RequestEntityTooLarge(MaxBytes);
         }
 
-        var buffer = new ArrayBufferWriter<byte>(request.ContentLength is > 0 and <= MaxBytes ? (int)request.ContentLength.Value : 4096);
+        if (request.ContentLength is > 0 and <= MaxBytes)
+        {
+            return await ReadExactlyAsync(context, (int)request.ContentLength.Value).ConfigureAwait(false);
+        }
+
+        var buffer = new ArrayBufferWriter<byte>(4096);
         while (true)
         {
             var memory = buffer.GetMemory(16 * 1024);
@@ -39,6 +44,29 @@ internal static class RequestBody
         }
 
         return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// A body of known length (what kubectl and client libraries send) read straight into an array of that size: asking a
+    /// buffer for 16 KiB of room per read allocated and zeroed 16 KiB for every small create and update.
+    /// </summary>
+    private static async Task<byte[]> ReadExactlyAsync(HttpContext context, int length)
+    {
+        var body = new byte[length];
+        var filled = 0;
+        while (filled < length)
+        {
+            var read = await context.Request.Body.ReadAsync(body.AsMemory(filled), context.RequestAborted).ConfigureAwait(false);
+            if (read == 0)
+            {
+                // A body that ends early (Kestrel itself fails such a request; a test host may not) keeps what came, as the loop below does.
+                return body[..filled];
+            }
+
+            filled += read;
+        }
+
+        return body;
     }
 
     /// <summary>
