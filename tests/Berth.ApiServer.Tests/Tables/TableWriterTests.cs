@@ -69,6 +69,24 @@ public sealed class TableWriterTests
         }
     }
 
+    [Theory]
+    [InlineData("""{"managedFields":[{"manager":"m","fieldsV1":{"f:spec":{}}}],"name":"p","creationTimestamp":"2026-12-01T11:00:00Z"}""")]
+    [InlineData("""{"name":"p","creationTimestamp":"2026-12-01T11:00:00Z","managedFields":[{"manager":"m"}]}""")]
+    [InlineData("""{ "name" : "p" , "managedFields" : [ { "manager" : "m" } ] , "creationTimestamp" : "2026-12-01T11:00:00Z" }""")]
+    [InlineData("""{"name":"p","creationTimestamp":"2026-12-01T11:00:00Z","managedFields":null}""")]
+    [InlineData("""{"name":"p","creationTimestamp":"2026-12-01T11:00:00Z"}""")]
+    public void Cells_are_read_without_managedFields_wherever_it_sits_and_the_metadata_goes_out_whole(string metadata)
+    {
+        var pod = """{"kind":"Pod","apiVersion":"v1","metadata":METADATA,"spec":{"containers":[{"name":"c"}]},"status":{"phase":"Running"}}"""
+            .Replace("METADATA", metadata, StringComparison.Ordinal);
+
+        var table = Render([pod], "Metadata");
+
+        var cells = table["rows"]![0]!["cells"]!.AsArray().Select(c => c!.ToString()).ToArray();
+        Assert.Equal(["p", "0/1", "Running", "0", "60m"], cells[..5]);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(metadata), table["rows"]![0]!["object"]!["metadata"]));
+    }
+
     private static JsonNode Render(IEnumerable<string> objects, string includeObject) =>
         JsonNode.Parse(TableWriter.Render(Pods, objects.Select(o => (ReadOnlyMemory<byte>)Encoding.UTF8.GetBytes(o)), "1", null, null, includeObject,
             includeColumns: true, Now))!;
