@@ -17,6 +17,7 @@ internal static class Program
         ["up"] = UpBenchmarks.RunAsync,
         ["dns"] = DnsBenchmarks.RunAsync,
         ["registry"] = RegistryBenchmarks.RunAsync,
+        ["table"] = TableBenchmarks.RunAsync,
     };
 
     private static async Task<int> Main(string[] args)

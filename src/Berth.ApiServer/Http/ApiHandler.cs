@@ -1,8 +1,11 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
+using Berth.ApiServer.Diagnostics;
 using Berth.ApiServer.Discovery;
 using Berth.ApiServer.Metrics;
 using Berth.ApiServer.OpenApi;
+using Berth.Core;
 using Berth.Serialization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -11,7 +14,8 @@ namespace Berth.ApiServer.Http;
 
 /// <summary>
 /// The one terminal request handler: health and version (open), bearer-token authentication, discovery,
-/// OpenAPI, then resource paths. Every failure leaves as a metav1.Status; client input never yields a 500.
+/// OpenAPI, /metrics, then resource paths. Every failure leaves as a metav1.Status; client input never yields a 500.
+/// Authenticated requests for served resources are timed into <see cref="RequestMetrics"/>.
 /// </summary>
 internal sealed class ApiHandler
 {
@@ -31,6 +35,7 @@ internal sealed class ApiHandler
     private readonly ResourceEndpoints _resources;
     private readonly MetricsApi? _metrics;
     private readonly ILogger _logger;
+    private readonly RequestMetrics _requestMetrics = new();
     private volatile bool _ready;
 
     public ApiHandler(string token, Lazy<DiscoveryDocuments> discovery, OpenApiDocuments openApi, ResourceEndpoints resources, ILogger logger,
@@ -48,9 +53,12 @@ internal sealed class ApiHandler
 
     public async Task HandleAsync(HttpContext context)
     {
+        var start = Stopwatch.GetTimestamp();
+        var path = context.Request.Path.Value ?? "/";
+        var info = RequestInfo.Parse(path);
         try
         {
-            await DispatchAsync(context).ConfigureAwait(false);
+            await DispatchAsync(context, path, info).ConfigureAwait(false);
         }
         catch (ApiException e)
         {
@@ -69,6 +77,14 @@ internal sealed class ApiHandler
             _logger.LogError(e, "internal error serving {Method} {Path}", context.Request.Method, context.Request.Path);
             await WriteFailureAsync(context, Status.Failure(500, "InternalError", "Internal error occurred: " + e.Message)).ConfigureAwait(false);
         }
+
+        // upstream MonitorRequest runs after authentication, in the handler of a resource it serves: the duration
+        // ends once the response's last byte is written (streamed responses flush before they return).
+        if (info is not null && ResourceCatalog.Find(info.Group, info.Version, info.Resource) is { } served
+            && (info.Subresource is null || served.Subresources.Any(s => s.Name == info.Subresource)) && IsAuthenticated(context))
+        {
+            _requestMetrics.Observe(RequestMetrics.Labels(context.Request, info), context.Response.StatusCode, Stopwatch.GetTimestamp() - start);
+        }
     }
 
     private static async Task WriteFailureAsync(HttpContext context, Status status)
@@ -84,9 +100,8 @@ internal sealed class ApiHandler
         await HttpResponses.WriteStatusAsync(context, status).ConfigureAwait(false);
     }
 
-    private Task DispatchAsync(HttpContext context)
+    private Task DispatchAsync(HttpContext context, string path, RequestInfo? info)
     {
-        var path = context.Request.Path.Value ?? "/";
         switch (path)
         {
             case "/livez" or "/healthz" or "/livez/" or "/healthz/":
@@ -137,6 +152,10 @@ internal sealed class ApiHandler
                     return HttpResponses.WriteAsync(context, 200, _openApi.V2, "application/octet-stream");
                 case "/openapi/v3":
                     return HttpResponses.WriteAsync(context, 200, _openApi.V3Index, MediaTypes.Json);
+                case "/metrics":
+                    // As upstream: authenticated (kube-apiserver also authorizes the nonResourceURL; Berth's one
+                    // token is the cluster admin's).
+                    return HttpResponses.WriteAsync(context, 200, _requestMetrics.Render(), RequestMetrics.ContentType);
                 default:
                     break;
             }
@@ -180,17 +199,20 @@ internal sealed class ApiHandler
             return _metrics.HandleAsync(context, path);
         }
 
-        var info = RequestInfo.Parse(path) ?? throw Errors.NoHandler();
-        return _resources.HandleAsync(context, info);
+        return _resources.HandleAsync(context, info ?? throw Errors.NoHandler());
     }
 
     private void Authenticate(HttpContext context)
     {
-        var header = context.Request.Headers.Authorization.ToString();
-        var bytes = Encoding.UTF8.GetBytes(header);
-        if (!CryptographicOperations.FixedTimeEquals(bytes, _expectedAuthorization))
+        if (!IsAuthenticated(context))
         {
             throw Errors.Unauthorized();
         }
+    }
+
+    private bool IsAuthenticated(HttpContext context)
+    {
+        var header = context.Request.Headers.Authorization.ToString();
+        return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header), _expectedAuthorization);
     }
 }

@@ -24,6 +24,9 @@ namespace Berth.ApiServer.Http;
 /// </summary>
 internal sealed class ResourceEndpoints
 {
+    /// <summary>How much of a streamed list is handed to the connection at a time.</summary>
+    private const int ListFlushBytes = 64 * 1024;
+
     private readonly ObjectRegistry _registry;
     private readonly PodStreamingEndpoints _podSubresources;
 
@@ -169,22 +172,66 @@ internal sealed class ResourceEndpoints
 
         var rv = result.Revision.ToString(CultureInfo.InvariantCulture);
         var table = MediaTypes.NegotiateTable(context.Request.Headers.Accept);
+        var response = context.Response;
+        response.StatusCode = 200;
         if (table is not null)
         {
-            var bytes = TableWriter.Render(resource, result.Items.Select(i => i.Value), rv, result.Continue, result.RemainingItemCount,
-                query.IncludeObject, includeColumns: true, _registry.Time.GetUtcNow(), TableApiVersion(table));
-            await HttpResponses.WriteAsync(context, 200, bytes, table).ConfigureAwait(false);
+            // Streamed (chunked, as upstream's large responses are): the rows are rendered into the connection's pipe.
+            response.ContentType = table;
+            await TableWriter.WriteAsync(response.BodyWriter, resource, result.Items, rv, result.Continue, result.RemainingItemCount,
+                query.IncludeObject, _registry.Time.GetUtcNow(), TableApiVersion(table), context.RequestAborted).ConfigureAwait(false);
             return;
         }
 
-        await HttpResponses.WriteAsync(context, 200, RenderList(resource, result, rv), MediaTypes.Json).ConfigureAwait(false);
+        // The items' stored bytes go straight into the connection's pipe behind an exact Content-Length: no buffer the
+        // size of the whole list.
+        var (head, tail) = ListEnvelope(resource, result, rv);
+        response.ContentType = MediaTypes.Json;
+        response.ContentLength = head.Length + tail.Length + result.Items.Sum(i => (long)i.Value.Length) + Math.Max(0, result.Items.Count - 1);
+        var body = response.BodyWriter;
+        body.Write(head);
+        for (var i = 0; i < result.Items.Count; i++)
+        {
+            if (i > 0)
+            {
+                body.Write(","u8);
+            }
+
+            body.Write(result.Items[i].Value.Span);
+            if (body.UnflushedBytes >= ListFlushBytes)
+            {
+                await body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+            }
+        }
+
+        body.Write(tail);
+        await body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
     }
 
     /// <summary>A &lt;Kind&gt;List written around the stored bytes, never re-encoding the items.</summary>
     internal static ReadOnlyMemory<byte> RenderList(ResourceDescriptor resource, ListResult result, string rv)
     {
-        var size = 128 + result.Items.Sum(i => i.Value.Length + 1);
-        var buffer = new ArrayBufferWriter<byte>(size);
+        var (head, tail) = ListEnvelope(resource, result, rv);
+        var buffer = new ArrayBufferWriter<byte>(head.Length + tail.Length + result.Items.Sum(i => i.Value.Length + 1));
+        buffer.Write(head);
+        for (var i = 0; i < result.Items.Count; i++)
+        {
+            if (i > 0)
+            {
+                buffer.Write(","u8);
+            }
+
+            buffer.Write(result.Items[i].Value.Span);
+        }
+
+        buffer.Write(tail);
+        return buffer.WrittenMemory;
+    }
+
+    /// <summary>The bytes of a &lt;Kind&gt;List before its items and after them.</summary>
+    private static (byte[] Head, byte[] Tail) ListEnvelope(ResourceDescriptor resource, ListResult result, string rv)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
         Write(buffer, "{\"kind\":\"");
         Write(buffer, resource.Kind);
         Write(buffer, "List\",\"apiVersion\":\"");
@@ -205,18 +252,7 @@ internal sealed class ResourceEndpoints
         }
 
         Write(buffer, "},\"items\":[");
-        for (var i = 0; i < result.Items.Count; i++)
-        {
-            if (i > 0)
-            {
-                Write(buffer, ",");
-            }
-
-            buffer.Write(result.Items[i].Value.Span);
-        }
-
-        Write(buffer, "]}");
-        return buffer.WrittenMemory;
+        return (buffer.WrittenSpan.ToArray(), "]}"u8.ToArray());
     }
 
     private static void Write(ArrayBufferWriter<byte> buffer, string s) => buffer.Write(Encoding.UTF8.GetBytes(s));

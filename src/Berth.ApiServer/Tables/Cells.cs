@@ -3,12 +3,15 @@ using System.Text.Json;
 
 namespace Berth.ApiServer.Tables;
 
-/// <summary>Reading fields out of a stored object for table cells, with upstream printers' placeholders.</summary>
+/// <summary>
+/// Reading fields out of a stored object for table cells, with upstream printers' placeholders. Paths are spans, so
+/// the thousands of lookups a list's Table makes allocate no arrays.
+/// </summary>
 internal static class Cells
 {
     public const string None = "<none>";
 
-    public static JsonElement? Get(JsonElement e, params string[] path)
+    public static JsonElement? Get(JsonElement e, params ReadOnlySpan<string> path)
     {
         foreach (var p in path)
         {
@@ -21,27 +24,45 @@ internal static class Cells
         return e.ValueKind == JsonValueKind.Null ? null : e;
     }
 
-    public static string Str(JsonElement e, params string[] path) =>
+    public static string Str(JsonElement e, params ReadOnlySpan<string> path) =>
         Get(e, path) is { } v ? v.ValueKind == JsonValueKind.String ? v.GetString() ?? "" : v.GetRawText() : "";
 
-    public static string StrOr(JsonElement e, string fallback, params string[] path) =>
+    public static string StrOr(JsonElement e, string fallback, params ReadOnlySpan<string> path) =>
         Str(e, path) is { Length: > 0 } s ? s : fallback;
 
-    public static long Long(JsonElement e, params string[] path) =>
+    public static long Long(JsonElement e, params ReadOnlySpan<string> path) =>
         Get(e, path) is { ValueKind: JsonValueKind.Number } v && v.TryGetInt64(out var n) ? n : 0;
 
-    public static IEnumerable<JsonElement> Array(JsonElement e, params string[] path) =>
+    public static IEnumerable<JsonElement> Array(JsonElement e, params ReadOnlySpan<string> path) =>
         Get(e, path) is { ValueKind: JsonValueKind.Array } a ? a.EnumerateArray() : [];
+
+    /// <summary>The length of the array at <paramref name="path"/>, 0 when there is none.</summary>
+    public static int Length(JsonElement e, params ReadOnlySpan<string> path) =>
+        Get(e, path) is { ValueKind: JsonValueKind.Array } a ? a.GetArrayLength() : 0;
 
     public static string Name(JsonElement e) => Str(e, "metadata", "name");
 
     /// <summary>upstream translateTimestampSince.</summary>
-    public static string Since(JsonElement e, DateTimeOffset now, params string[] path)
+    public static string Since(JsonElement e, DateTimeOffset now, params ReadOnlySpan<string> path) =>
+        Time(e, path) is { } t ? HumanDuration.Format(now - t) : "<unknown>";
+
+    /// <summary>
+    /// A metav1.Time (RFC 3339) read straight from its UTF-8 bytes; other spellings a client stored go through the
+    /// general parser, assumed UTC as before.
+    /// </summary>
+    public static DateTimeOffset? Time(JsonElement e, params ReadOnlySpan<string> path)
     {
-        var s = Str(e, path);
-        return s.Length == 0 || !DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t)
-            ? "<unknown>"
-            : HumanDuration.Format(now - t);
+        if (Get(e, path) is not { ValueKind: JsonValueKind.String } v)
+        {
+            return null;
+        }
+
+        if (v.TryGetDateTimeOffset(out var t))
+        {
+            return t;
+        }
+
+        return DateTimeOffset.TryParse(v.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out t) ? t : null;
     }
 
     public static string Age(JsonElement e, DateTimeOffset now) => Since(e, now, "metadata", "creationTimestamp");
@@ -60,7 +81,7 @@ internal static class Cells
     }
 
     /// <summary>upstream helper.GetAccessModesAsString: RWO, ROX, RWX, RWOP in that order.</summary>
-    public static string AccessModes(JsonElement e, params string[] path)
+    public static string AccessModes(JsonElement e, params ReadOnlySpan<string> path)
     {
         var modes = Array(e, path).Select(m => m.GetString()).ToHashSet();
         var result = new List<string>();

@@ -166,7 +166,7 @@ internal static class TablePrinters
     /// <summary>upstream printPod: READY, STATUS (the most telling container reason), RESTARTS with "(5m ago)".</summary>
     private static object[] PodCells(JsonElement o, DateTimeOffset now)
     {
-        var totalContainers = Array(o, "spec", "containers").Count();
+        var totalContainers = Length(o, "spec", "containers");
         var readyContainers = 0;
         long restarts = 0;
         DateTimeOffset? lastRestart = null;
@@ -178,7 +178,7 @@ internal static class TablePrinters
 
         var initializing = false;
         var initStatuses = Array(o, "status", "initContainerStatuses").ToList();
-        var initCount = Array(o, "spec", "initContainers").Count();
+        var initCount = Length(o, "spec", "initContainers");
         for (var i = 0; i < initStatuses.Count; i++)
         {
             var c = initStatuses[i];
@@ -277,9 +277,7 @@ internal static class TablePrinters
             return;
         }
 
-        var finished = Str(containerStatus, "lastState", "terminated", "finishedAt");
-        if (finished.Length > 0 && DateTimeOffset.TryParse(finished, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t)
-            && (last is null || t > last))
+        if (Time(containerStatus, "lastState", "terminated", "finishedAt") is { } t && (last is null || t > last))
         {
             last = t;
         }
