@@ -1,3 +1,4 @@
+using System.Globalization;
 using Berth.Controllers.Tests.Fakes;
 using k8s.Models;
 
@@ -94,8 +95,17 @@ public class RetentionPolicyTests
             .. claim.Metadata.OwnerReferences.Select(r => { r.Controller = false; return r; })];
         await c.Api.UpdateAsync(claim, TestContext.Current.CancellationToken);
 
-        // Claim changes do not trigger syncs (upstream has no PVC handler); a set change does.
-        await c.UpdateSetAsync("web", s => s.Metadata.Labels = new Dictionary<string, string> { ["touched"] = "yes" });
+        // Claim changes do not trigger syncs (upstream has no PVC handler); a set change does. The sync must see the
+        // claim change, which reaches the controller's informer on its own schedule: touch the set until one has.
+        for (var touch = 0; touch < 20 && c.Get<V1PersistentVolumeClaim>("www-web-1")!.Metadata.OwnerReferences.Count != 1; touch++)
+        {
+            await c.UpdateSetAsync("web", s => s.Metadata.Labels = new Dictionary<string, string> { ["touched"] = touch.ToString(CultureInfo.InvariantCulture) });
+            for (var poll = 0; poll < 20 && c.Get<V1PersistentVolumeClaim>("www-web-1")!.Metadata.OwnerReferences.Count != 1; poll++)
+            {
+                await Task.Delay(50, TestContext.Current.CancellationToken);
+            }
+        }
+
         await c.WaitAsync(() => c.Get<V1PersistentVolumeClaim>("www-web-1")!.Metadata.OwnerReferences.Count == 1, "set ref removed");
         Assert.Equal("ConfigMap", c.Get<V1PersistentVolumeClaim>("www-web-1")!.Metadata.OwnerReferences[0].Kind);
         await c.Manager.FlushEventsAsync();
