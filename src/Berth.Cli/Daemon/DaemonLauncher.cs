@@ -40,7 +40,7 @@ internal static class DaemonLauncher
         return process.Id;
     }
 
-    /// <summary>How to run this same berth binary: the apphost, or <c>dotnet berth.dll</c> when run through dotnet.</summary>
+    /// <summary>How to run this same berth binary: the native (Native AOT) binary or the apphost, or <c>dotnet berth.dll</c> when run through dotnet.</summary>
     public static IReadOnlyList<string> SelfCommand()
     {
         var exe = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell where the berth binary is");
