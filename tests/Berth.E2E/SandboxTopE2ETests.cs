@@ -55,24 +55,8 @@ public sealed partial class SandboxTopE2ETests(SandboxServerFixture fixture) : I
         PodRow().Matches(table).ToDictionary(m => m.Groups[1].Value,
             m => (int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture), int.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture)));
 
-    private static async Task<string> TopUntilAsync(Kubectl kubectl, string args, Func<string, bool> done, int seconds = 120)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        var last = "";
-        while (DateTime.UtcNow < deadline)
-        {
-            var result = await kubectl.RunAsync(args);
-            last = result.ToString();
-            if (result.ExitCode == 0 && done(result.Stdout))
-            {
-                return result.Stdout;
-            }
-
-            await Task.Delay(1000);
-        }
-
-        throw new Xunit.Sdk.XunitException($"kubectl {args} never got there; last:\n{last}");
-    }
+    private static Task<string> TopUntilAsync(Kubectl kubectl, string args, Func<string, bool> done, int seconds = 120) =>
+        KubectlPoll.UntilAsync(kubectl, args, done, seconds, intervalMilliseconds: 1000);
 
     [Fact]
     public async Task Top_pods_and_nodes_show_cgroup_and_proc_figures_of_real_pods_for_kubectl_1_33_and_1_27()

@@ -2,7 +2,6 @@ using System.Collections;
 using System.Collections.Concurrent;
 using System.Text.Json.Serialization.Metadata;
 using Berth.Serialization;
-using k8s.Models;
 
 namespace Berth.ApiServer.Admission;
 
@@ -39,7 +38,7 @@ internal static class ZeroValues
                     }
 
                     break;
-                case { } child when IsModel(child.GetType()):
+                case { } child when ModelContract.IsModel(child.GetType()):
                     Walk(child, depth + 1);
                     break;
                 default:
@@ -50,7 +49,7 @@ internal static class ZeroValues
 
     private static void FillList(IList list, Type listType, int depth)
     {
-        var element = ModelContract.Of(listType)?.ElementType ?? typeof(object);
+        var element = ModelContract.ListElementType(listType) ?? typeof(object);
         for (var i = 0; i < list.Count; i++)
         {
             if (list[i] is null)
@@ -59,13 +58,13 @@ internal static class ZeroValues
                 {
                     list[i] = "";
                 }
-                else if (IsModel(element) && ModelContract.Of(element)?.CreateObject is { } create)
+                else if (ModelContract.IsModel(element) && ModelContract.Of(element)?.CreateObject is { } create)
                 {
                     list[i] = create();
                 }
             }
 
-            if (list[i] is { } item && IsModel(item.GetType()))
+            if (list[i] is { } item && ModelContract.IsModel(item.GetType()))
             {
                 Walk(item, depth + 1);
             }
@@ -75,13 +74,10 @@ internal static class ZeroValues
     private static JsonPropertyInfo[] FindContainers(Type type) => ModelContract.Of(type) is { Kind: JsonTypeInfoKind.Object } contract
         ? contract.Properties
             .Where(p => p.Get is not null
-                        && (IsModel(p.PropertyType) || typeof(IList).IsAssignableFrom(p.PropertyType)
+                        && (ModelContract.IsModel(p.PropertyType) || typeof(IList).IsAssignableFrom(p.PropertyType)
                             || (p.PropertyType.IsGenericType && p.PropertyType.GetGenericTypeDefinition() == typeof(IList<>))
                             || p.PropertyType == typeof(IDictionary<string, string>)))
             .ToArray()
         : [];
 
-    private static bool IsModel(Type type) =>
-        string.Equals(type.Namespace, "k8s.Models", StringComparison.Ordinal) && type.IsClass
-        && type != typeof(IntOrString) && type != typeof(ResourceQuantity);
 }

@@ -1,7 +1,6 @@
 using System.Reflection;
 using System.Text.Json.Serialization.Metadata;
 using Berth.Serialization;
-using k8s.Models;
 
 namespace Berth.ApiServer.OpenApi;
 
@@ -12,9 +11,6 @@ namespace Berth.ApiServer.OpenApi;
 /// </summary>
 internal static class ModelReflection
 {
-    public static bool IsModel(Type type) =>
-        string.Equals(type.Namespace, "k8s.Models", StringComparison.Ordinal) && type.IsClass
-        && type != typeof(IntOrString) && type != typeof(ResourceQuantity);
 
     /// <summary>Each JSON property: its C# name (what the model docs are keyed by), its type and its JSON name.</summary>
     public static IEnumerable<(string ClrName, Type PropertyType, string JsonName)> JsonProperties(Type type) =>
@@ -26,22 +22,16 @@ internal static class ModelReflection
     public static Type Unwrap(Type type)
     {
         type = Nullable.GetUnderlyingType(type) ?? type;
-        if (MapValueType(type) is { } value)
+        if (ModelContract.MapValueType(type) is { } value)
         {
             return Unwrap(value);
         }
 
-        return ListElementType(type) is { } element ? Unwrap(element) : type;
+        return ModelContract.ListElementType(type) is { } element ? Unwrap(element) : type;
     }
 
-    public static Type? MapValueType(Type type) =>
-        ModelContract.Of(type) is { Kind: JsonTypeInfoKind.Dictionary } map && map.KeyType == typeof(string) ? map.ElementType : null;
-
-    public static Type? ListElementType(Type type) =>
-        type != typeof(byte[]) && ModelContract.Of(type) is { Kind: JsonTypeInfoKind.Enumerable } list ? list.ElementType : null;
-
     public static IEnumerable<Type> ChildModelTypes(Type type) =>
-        JsonProperties(type).Select(p => Unwrap(p.PropertyType)).Where(IsModel).Distinct();
+        JsonProperties(type).Select(p => Unwrap(p.PropertyType)).Where(ModelContract.IsModel).Distinct();
 
     // The generated models name each property after its JSON field in Pascal case (apiVersion → ApiVersion).
     private static string ClrNameOf(string jsonName) => jsonName.Length == 0 ? jsonName : char.ToUpperInvariant(jsonName[0]) + jsonName[1..];

@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Text.Json.Nodes;
+using Berth.Serialization;
 using Berth.Serialization.Patching;
 using k8s.Models;
 
@@ -170,17 +171,17 @@ internal sealed class SchemaGenerator
             return new JsonObject { ["type"] = "object", ["x-kubernetes-preserve-unknown-fields"] = true };
         }
 
-        if (ModelReflection.MapValueType(type) is { } valueType)
+        if (ModelContract.MapValueType(type) is { } valueType)
         {
             return new JsonObject { ["type"] = "object", ["additionalProperties"] = ItemSchema(valueType, contextGroup) };
         }
 
-        if (ModelReflection.ListElementType(type) is { } elementType)
+        if (ModelContract.ListElementType(type) is { } elementType)
         {
             return new JsonObject { ["type"] = "array", ["items"] = ItemSchema(elementType, contextGroup) };
         }
 
-        if (ModelReflection.IsModel(type) || type == typeof(ResourceQuantity) || type == typeof(IntOrString))
+        if (ModelContract.IsModel(type) || type == typeof(ResourceQuantity) || type == typeof(IntOrString))
         {
             return Reference(Add(type, contextGroup));
         }

@@ -106,10 +106,9 @@ public sealed class ImageCatalog
             case JsonObject o:
                 foreach (var name in o.Select(p => p.Key).ToList())
                 {
-                    if (o[name] is JsonValue v && v.GetValueKind() is JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False
-                        && name != "busyboxApplets")
+                    if (name != "busyboxApplets" && AsText(o[name]) is { } text)
                     {
-                        o[name] = v.ToJsonString();
+                        o[name] = text;
                     }
                     else
                     {
@@ -121,9 +120,9 @@ public sealed class ImageCatalog
             case JsonArray a:
                 for (var i = 0; i < a.Count; i++)
                 {
-                    if (a[i] is JsonValue v && v.GetValueKind() is JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False)
+                    if (AsText(a[i]) is { } text)
                     {
-                        a[i] = v.ToJsonString();
+                        a[i] = text;
                     }
                     else
                     {
@@ -136,6 +135,9 @@ public sealed class ImageCatalog
                 break;
         }
     }
+
+    private static string? AsText(JsonNode? node) =>
+        node is JsonValue v && v.GetValueKind() is JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False ? v.ToJsonString() : null;
 
     /// <summary>Resolves the argv and image defaults of <paramref name="container"/>.</summary>
     /// <exception cref="ContainerStartException">ErrImagePull when the image is unknown and there is nothing to run.</exception>

@@ -91,7 +91,7 @@ public static class PatchMetadata
             return null;
         }
 
-        if (DictionaryValueType(parent) is { } valueType)
+        if (ModelContract.MapValueType(parent) is { } valueType)
         {
             return valueType;
         }
@@ -103,7 +103,7 @@ public static class PatchMetadata
     private static Dictionary<string, FieldPatchInfo> Build(Type type)
     {
         var fields = new Dictionary<string, FieldPatchInfo>(StringComparer.Ordinal);
-        if (!IsModel(type) || ModelContract.Of(type) is not { Kind: JsonTypeInfoKind.Object } contract)
+        if (!ModelContract.IsModel(type) || ModelContract.Of(type) is not { Kind: JsonTypeInfoKind.Object } contract)
         {
             return fields;
         }
@@ -112,8 +112,8 @@ public static class PatchMetadata
         {
             var name = property.Name;
             var valueType = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
-            var mapValue = DictionaryValueType(valueType);
-            var listElement = mapValue is null ? ListElementType(valueType) : null;
+            var mapValue = ModelContract.MapValueType(valueType);
+            var listElement = mapValue is null ? ModelContract.ListElementType(valueType) : null;
             Tags.TryGetValue((type, name), out var tag);
             fields[name] = new FieldPatchInfo(
                 name,
@@ -130,13 +130,4 @@ public static class PatchMetadata
         return fields;
     }
 
-    private static bool IsModel(Type type) =>
-        string.Equals(type.Namespace, "k8s.Models", StringComparison.Ordinal) && type.IsClass && type != typeof(IntOrString)
-        && type != typeof(ResourceQuantity);
-
-    private static Type? DictionaryValueType(Type type) =>
-        ModelContract.Of(type) is { Kind: JsonTypeInfoKind.Dictionary } map && map.KeyType == typeof(string) ? map.ElementType : null;
-
-    private static Type? ListElementType(Type type) =>
-        type != typeof(byte[]) && ModelContract.Of(type) is { Kind: JsonTypeInfoKind.Enumerable } list ? list.ElementType : null;
 }
