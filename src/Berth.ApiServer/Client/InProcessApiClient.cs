@@ -43,7 +43,9 @@ public sealed class InProcessApiClient : IApiClient
         where T : class, IKubernetesObject<V1ObjectMeta>
     {
         var resource = ResourceOf<T>.Descriptor;
-        var body = Encode(resource, obj);
+        // As bytes: the registry decodes a plain object straight into a fresh model (the caller keeps its own). Type meta
+        // left empty by code that builds models is omitted, which the registry accepts as the resource's own.
+        var body = ModelCodec.EncodeBytes(resource, obj);
         var kv = await Call(() => _registry.CreateAsync(resource, obj.Metadata?.NamespaceProperty, body, WriteOptions(), cancellationToken))
             .ConfigureAwait(false);
         return Decode<T>(kv);

@@ -275,9 +275,12 @@ internal sealed class ResourceEndpoints
     private async Task CreateAsync(HttpContext context, ResourceDescriptor resource, string? ns, QueryOptions query)
     {
         var bytes = await RequestBody.ReadAsync(context).ConfigureAwait(false);
-        var body = RequestBody.ParseObject(bytes, context.Request.ContentType, resource.Kind);
         var options = query.ToWriteOptions(context.Request.Headers.UserAgent);
-        var kv = await _registry.CreateAsync(resource, ns, body, options, context.RequestAborted).ConfigureAwait(false);
+        // JSON goes to the registry as bytes (it decodes plain objects without a tree); YAML and protobuf become trees here.
+        var kv = MediaTypes.Essence(context.Request.ContentType) is "application/json" or ""
+            ? await _registry.CreateAsync(resource, ns, bytes, options, context.RequestAborted).ConfigureAwait(false)
+            : await _registry.CreateAsync(resource, ns, RequestBody.ParseObject(bytes, context.Request.ContentType, resource.Kind), options,
+                context.RequestAborted).ConfigureAwait(false);
         HttpResponses.AddWarnings(context, options.Warnings);
         await WriteStoredAsync(context, resource, 201, kv.Value, query).ConfigureAwait(false);
     }

@@ -78,6 +78,130 @@ internal static class ModelCodec
         return buffer.WrittenSpan.ToArray();
     }
 
+    /// <summary>
+    /// <see cref="Decode(ResourceDescriptor, ReadOnlySpan{byte})"/> of a body that <see cref="IsPlainObject"/> accepted, or
+    /// null when the bytes do not decode (a value of the wrong JSON type, nesting past the serializer's depth): the caller
+    /// then takes the JSON tree path, whose checks come first there and give upstream's messages.
+    /// </summary>
+    public static object? TryDecode(ResourceDescriptor resource, ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, BerthJson.Options.GetTypeInfo(resource.ModelType));
+        }
+        catch (Exception e) when (IsDecodeError(e))
+        {
+            return null;
+        }
+    }
+
+    // The duplicate check compares each name with its object's earlier ones: past this many (a large ConfigMap), the tree
+    // path's hashed parse is the cheaper one.
+    private const int MaxScannedProperties = 128;
+
+    /// <summary>
+    /// True when <paramref name="json"/> is one JSON object that decodes into <paramref name="modelType"/> with nothing
+    /// the JSON tree path would report: valid UTF-8, no duplicate property name at any depth (the tree's parser refuses
+    /// them), no field the model lacks (so no strict-decoding error or warning), no escaped property names. One reader
+    /// pass and no allocation per property, so bodies clients build from models (kubectl, KubernetesClient, the
+    /// controllers in process) skip the tree. Anything else, malformed JSON included, answers false, never throws.
+    /// </summary>
+    public static bool IsPlainObject(Type modelType, ReadOnlySpan<byte> json)
+    {
+        if (json.IsEmpty || !System.Text.Unicode.Utf8.IsValid(json))
+        {
+            return false;
+        }
+
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 256 });
+        var names = new List<(int Start, int Length)>(32);
+        try
+        {
+            return reader.Read() && reader.TokenType == JsonTokenType.StartObject
+                && ScanContainer(ref reader, json, Shape.Of(modelType), names)
+                && !reader.Read();
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Scans the object or array the reader is on, through its end. <paramref name="shape"/> null: only duplicates are
+    /// checked (free-form values, or JSON of another type than the model's, which decoding then refuses).
+    /// </summary>
+    private static bool ScanContainer(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, Shape? shape, List<(int Start, int Length)> names)
+    {
+        if (reader.TokenType == JsonTokenType.StartArray)
+        {
+            var elementShape = shape is { Kind: JsonTypeInfoKind.Enumerable, ElementType: { } elementType } ? Shape.Of(elementType) : null;
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray && !ScanContainer(ref reader, json, elementShape, names))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        var isStruct = shape is { Kind: JsonTypeInfoKind.Object };
+        var valueShape = shape is { Kind: JsonTypeInfoKind.Dictionary, ElementType: { } valueType } ? Shape.Of(valueType) : null;
+        var mark = names.Count;
+        Span<char> chars = stackalloc char[64];
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueIsEscaped || reader.HasValueSequence)
+            {
+                return false;
+            }
+
+            var name = reader.ValueSpan;
+            if (names.Count - mark >= MaxScannedProperties)
+            {
+                return false;
+            }
+
+            for (var i = mark; i < names.Count; i++)
+            {
+                if (json.Slice(names[i].Start, names[i].Length).SequenceEqual(name))
+                {
+                    return false;
+                }
+            }
+
+            names.Add(((int)reader.TokenStartIndex + 1, name.Length));
+            var childShape = valueShape;
+            if (isStruct)
+            {
+                // Property names of the models are short ASCII: a longer name is unknown anyway.
+                if (name.Length > chars.Length)
+                {
+                    return false;
+                }
+
+                var n = System.Text.Encoding.UTF8.GetChars(name, chars);
+                if (!shape!.PropertyLookup.TryGetValue(chars[..n], out var propertyType))
+                {
+                    return false;
+                }
+
+                childShape = Shape.Of(propertyType);
+            }
+
+            reader.Read();
+            if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray && !ScanContainer(ref reader, json, childShape, names))
+            {
+                return false;
+            }
+        }
+
+        names.RemoveRange(mark, names.Count - mark);
+        return true;
+    }
+
     /// <summary>Unknown field paths in upstream's form (<c>spec.template.spec.containers[0].bogus</c>).</summary>
     public static List<string> FindUnknownFields(Type modelType, JsonObject node)
     {
@@ -156,6 +280,7 @@ internal static class ModelCodec
             Properties = info.Kind == JsonTypeInfoKind.Object
                 ? info.Properties.GroupBy(p => p.Name, StringComparer.Ordinal).ToFrozenDictionary(g => g.Key, g => g.First().PropertyType, StringComparer.Ordinal)
                 : FrozenDictionary<string, Type>.Empty;
+            PropertyLookup = Properties.GetAlternateLookup<ReadOnlySpan<char>>();
         }
 
         public JsonTypeInfoKind Kind { get; }
@@ -163,6 +288,8 @@ internal static class ModelCodec
         public Type? ElementType { get; }
 
         public FrozenDictionary<string, Type> Properties { get; }
+
+        public FrozenDictionary<string, Type>.AlternateLookup<ReadOnlySpan<char>> PropertyLookup { get; }
 
         public static Shape Of(Type type) => Shapes.GetOrAdd(type, t => new Shape(BerthJson.Options.GetTypeInfo(t)));
     }

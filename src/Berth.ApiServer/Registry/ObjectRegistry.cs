@@ -99,19 +99,57 @@ internal sealed class ObjectRegistry
         }
     }
 
-    public async ValueTask<KeyValue> CreateAsync(ResourceDescriptor resource, string? ns, JsonObject body, WriteOptions options,
+    /// <summary>
+    /// Create from a JSON body as received. A plain object (<see cref="ModelCodec.IsPlainObject"/>: what clients that
+    /// encode models send) decodes straight into the model; anything else, and any body that does not decode, goes
+    /// through the JSON tree so bad input gets the same checks, in the same order, with upstream's messages.
+    /// </summary>
+    public ValueTask<KeyValue> CreateAsync(ResourceDescriptor resource, string? ns, ReadOnlyMemory<byte> json, WriteOptions options,
         CancellationToken cancellationToken)
     {
-        CheckTypeMeta(resource, body);
-        var meta = JsonMeta.Metadata(body);
-        ns = CheckNamespace(resource, ns, meta);
-        if (JsonMeta.String(meta, "resourceVersion") is { Length: > 0 })
+        if (ModelCodec.IsPlainObject(resource.ModelType, json.Span) && ModelCodec.TryDecode(resource, json.Span) is { } model)
         {
-            throw Errors.BadRequest("resourceVersion should not be set on objects to be created");
+            return CreateDecodedAsync(resource, ns, model, options, cancellationToken);
         }
 
-        var name = JsonMeta.String(meta, "name") ?? "";
-        var generateName = JsonMeta.String(meta, "generateName") ?? "";
+        return CreateAsync(resource, ns, RequestBody.ParseJsonObject(json.Span, resource.Kind), options, cancellationToken);
+    }
+
+    public ValueTask<KeyValue> CreateAsync(ResourceDescriptor resource, string? ns, JsonObject body, WriteOptions options,
+        CancellationToken cancellationToken)
+    {
+        // upstream's decoder checks the type meta, the handler the namespace and resourceVersion, then strict decoding
+        // reports unknown fields: all before the object is decoded into its type.
+        CheckTypeMeta(resource, body);
+        var meta = JsonMeta.Metadata(body);
+        ns = CheckNamespace(resource, ns, JsonMeta.String(meta, "namespace"));
+        if (JsonMeta.String(meta, "resourceVersion") is { Length: > 0 })
+        {
+            throw ResourceVersionOnCreate();
+        }
+
+        CheckUnknownFields(resource, body, options);
+        return CreateDecodedAsync(resource, ns, ModelCodec.Decode(resource, body), options, cancellationToken);
+    }
+
+    /// <summary>
+    /// The create pipeline from the decoded model on: upstream rest.BeforeCreate (system metadata, the strategy's
+    /// PrepareForCreate), admission (defaulting, create-time plugins, validation), the field manager, the store.
+    /// </summary>
+    private async ValueTask<KeyValue> CreateDecodedAsync(ResourceDescriptor resource, string? ns, object model, WriteOptions options,
+        CancellationToken cancellationToken)
+    {
+        var typed = model as k8s.IKubernetesObject<V1ObjectMeta> ?? throw new InvalidOperationException($"{resource.Kind} has no object metadata");
+        CheckTypeMeta(resource, typed.ApiVersion, typed.Kind);
+        var meta = typed.Metadata ??= new V1ObjectMeta();
+        ns = CheckNamespace(resource, ns, meta.NamespaceProperty);
+        if (meta.ResourceVersion is { Length: > 0 })
+        {
+            throw ResourceVersionOnCreate();
+        }
+
+        var name = meta.Name ?? "";
+        var generateName = meta.GenerateName ?? "";
         if (name.Length == 0 && generateName.Length > 0)
         {
             // upstream rest.BeforeCreate: names.SimpleNameGenerator, the prefix cut to leave room for 5 characters;
@@ -119,28 +157,24 @@ internal sealed class ObjectRegistry
             name = (generateName.Length > 58 ? generateName[..58] : generateName) + RandomSuffix();
         }
 
-        CheckUnknownFields(resource, body, options);
-        PrepareForCreate(resource, body);
-
+        PrepareForCreate(resource, model);
         if (name.Length > 0)
         {
-            meta["name"] = name;
+            meta.Name = name;
         }
 
-        if (ns is not null)
-        {
-            meta["namespace"] = ns;
-        }
+        meta.NamespaceProperty = ns;
+        meta.Uid = Guid.NewGuid().ToString();
+        // metav1.Time: whole seconds.
+        var now = _time.GetUtcNow().UtcDateTime;
+        meta.CreationTimestamp = new DateTime(now.Ticks - (now.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Utc);
+        meta.Generation = 1;
+        meta.DeletionTimestamp = null;
+        meta.DeletionGracePeriodSeconds = null;
+        meta.SelfLink = null;
+        meta.ResourceVersion = null;
 
-        meta["uid"] = Guid.NewGuid().ToString();
-        meta["creationTimestamp"] = JsonMeta.Timestamp(_time.GetUtcNow());
-        meta["generation"] = 1;
-        meta.Remove("deletionTimestamp");
-        meta.Remove("deletionGracePeriodSeconds");
-        meta.Remove("selfLink");
-        meta.Remove("resourceVersion");
-
-        var model = AdmitModel(resource, body, old: null, subresource: null,
+        AdmitDecoded(resource, model, old: null, subresource: null,
             options.RecordManagedFields ? m => RecordCreate(resource, m, options.FieldManager ?? "") : null);
         if (ns is not null)
         {
@@ -170,6 +204,8 @@ internal sealed class ObjectRegistry
             throw StoreErrors.Map(e, resource, name);
         }
     }
+
+    private static ApiException ResourceVersionOnCreate() => Errors.BadRequest("resourceVersion should not be set on objects to be created");
 
     /// <summary>
     /// upstream service REST create: the cluster IP is allocated (or the requested one reserved) and the Service stored
@@ -247,7 +283,12 @@ internal sealed class ObjectRegistry
             throw Errors.BadRequest($"the name of the object ({bodyName}) does not match the name on the URL ({name})");
         }
 
-        CheckNamespace(resource, ns, meta);
+        CheckNamespace(resource, ns, JsonMeta.String(meta, "namespace"));
+        if (!resource.Namespaced)
+        {
+            meta.Remove("namespace");
+        }
+
         CheckUnknownFields(resource, body, options);
         // The desired object is the body, whatever is stored: the current object is not copied for it. A status write only
         // reads the body (PrepareForUpdate copies its status onto the stored object), so it needs no copy either; the
@@ -726,10 +767,13 @@ internal sealed class ObjectRegistry
     /// <see cref="Admit"/> up to the admitted model, for callers that want bytes rather than a tree. The model's type
     /// meta is the resource's (the encoded object starts with apiVersion and kind, as the models declare them).
     /// </summary>
-    private static object AdmitModel(ResourceDescriptor resource, JsonObject node, ReadOnlyMemory<byte>? old, string? subresource,
+    private static object AdmitModel(ResourceDescriptor resource, JsonObject node, ReadOnlyMemory<byte>? old, string? subresource) =>
+        AdmitDecoded(resource, ModelCodec.Decode(resource, node), old, subresource);
+
+    /// <summary><see cref="AdmitModel"/> of a model already decoded (and owned by the caller: admission edits it).</summary>
+    private static object AdmitDecoded(ResourceDescriptor resource, object model, ReadOnlyMemory<byte>? old, string? subresource,
         Action<object>? defaulted = null)
     {
-        var model = ModelCodec.Decode(resource, node);
         ObjectDefaulter.Default(model);
         defaulted?.Invoke(model);
         IReadOnlyList<FieldError> errors;
@@ -747,7 +791,7 @@ internal sealed class ObjectRegistry
 
         if (errors.Count > 0)
         {
-            var name = JsonMeta.String(node["metadata"], "name") ?? "";
+            var name = (model as IMetadata<V1ObjectMeta>)?.Metadata?.Name ?? "";
             throw new ApiException(InvalidStatus.Create(resource.Kind, resource.Group, name, errors));
         }
 
@@ -778,26 +822,29 @@ internal sealed class ObjectRegistry
         meta.ManagedFields = ServerSideApply.RecordUpdateEntries(null, tree, manager, resource.ModelType, _time.GetUtcNow().UtcDateTime);
     }
 
-    private static void PrepareForCreate(ResourceDescriptor resource, JsonObject body)
+    private static void PrepareForCreate(ResourceDescriptor resource, object model)
     {
         // upstream strategies' PrepareForCreate: status starts from scratch (nodes may set theirs).
-        switch (resource.Kind)
+        switch (model)
         {
-            case "Node":
+            case V1Node:
                 break;
-            case "Pod":
-                body["status"] = new JsonObject { ["phase"] = "Pending", ["qosClass"] = PodQos.Compute(body["spec"] as JsonObject) };
+            case V1Pod pod:
+                pod.Status = new V1PodStatus { Phase = "Pending", QosClass = PodQos.Compute(pod.Spec) };
                 break;
-            case "Namespace":
-                body["status"] = new JsonObject { ["phase"] = "Active" };
+            case V1Namespace ns:
+                ns.Status = new V1NamespaceStatus { Phase = "Active" };
                 break;
-            case "PersistentVolumeClaim" or "PersistentVolume":
-                body["status"] = new JsonObject { ["phase"] = "Pending" };
+            case V1PersistentVolumeClaim claim:
+                claim.Status = new V1PersistentVolumeClaimStatus { Phase = "Pending" };
+                break;
+            case V1PersistentVolume volume:
+                volume.Status = new V1PersistentVolumeStatus { Phase = "Pending" };
                 break;
             default:
                 if (resource.Subresources.Any(s => s.Name == "status"))
                 {
-                    body.Remove("status");
+                    ModelContract.Of(resource.ModelType)!.Properties.First(p => p.Name == "status").Set!(model, null);
                 }
 
                 break;
@@ -806,8 +853,13 @@ internal sealed class ObjectRegistry
 
     private static void CheckTypeMeta(ResourceDescriptor resource, JsonObject body)
     {
-        var apiVersion = JsonMeta.String(body, "apiVersion");
-        var kind = JsonMeta.String(body, "kind");
+        CheckTypeMeta(resource, JsonMeta.String(body, "apiVersion"), JsonMeta.String(body, "kind"));
+        body["apiVersion"] = resource.ApiVersion;
+        body["kind"] = resource.Kind;
+    }
+
+    private static void CheckTypeMeta(ResourceDescriptor resource, string? apiVersion, string? kind)
+    {
         if (!string.IsNullOrEmpty(apiVersion) && apiVersion != resource.ApiVersion)
         {
             throw Errors.BadRequest($"the API version in the data ({apiVersion}) does not match the expected API version ({resource.ApiVersion})");
@@ -819,17 +871,13 @@ internal sealed class ObjectRegistry
             throw Errors.BadRequest($"{kind} in version \"{resource.Version}\" cannot be handled as a {resource.Kind}: "
                 + $"no kind \"{kind}\" is registered for the resource {resource.QualifiedResource}");
         }
-
-        body["apiVersion"] = resource.ApiVersion;
-        body["kind"] = resource.Kind;
     }
 
-    private static string? CheckNamespace(ResourceDescriptor resource, string? ns, JsonObject meta)
+    /// <summary>The namespace the object goes to (null for cluster-scoped kinds, whose body namespace is dropped).</summary>
+    private static string? CheckNamespace(ResourceDescriptor resource, string? ns, string? bodyNs)
     {
-        var bodyNs = JsonMeta.String(meta, "namespace");
         if (!resource.Namespaced)
         {
-            meta.Remove("namespace");
             return null;
         }
 
