@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using System.Text.Json;
@@ -56,27 +55,13 @@ internal static class ModelCodec
         BerthJson.SerializeToNode(model, resource.ModelType)?.AsObject()
         ?? throw new InvalidOperationException("a model encoded to null");
 
-    // Go's encoder escapes only <, > and & in strings; the default .NET encoder also escapes quotes as \u0022.
-    private static readonly JsonWriterOptions WriterOptions = new()
-    {
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
-
     /// <summary>
     /// The model as the stored JSON bytes, written straight from the model: the same text as
     /// <see cref="ObjectRegistry.Serialize"/> of <see cref="Encode"/> (the writer's encoder escapes strings and map
     /// keys; property names are ASCII), without building the JSON tree in between.
     /// </summary>
-    public static byte[] EncodeBytes(ResourceDescriptor resource, object model)
-    {
-        var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
-        {
-            JsonSerializer.Serialize(writer, model, BerthJson.Options.GetTypeInfo(resource.ModelType));
-        }
-
-        return buffer.WrittenSpan.ToArray();
-    }
+    public static byte[] EncodeBytes(ResourceDescriptor resource, object model) =>
+        StoredJsonWriter.Write(model, BerthJson.Options.GetTypeInfo(resource.ModelType));
 
     /// <summary>
     /// <see cref="Decode(ResourceDescriptor, ReadOnlySpan{byte})"/> of a body that <see cref="IsPlainObject"/> accepted, or

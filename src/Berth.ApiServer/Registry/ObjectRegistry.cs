@@ -957,22 +957,10 @@ internal sealed class ObjectRegistry
         return new string(chars);
     }
 
-    // Go's encoder escapes only <, > and & in strings; the default .NET encoder also escapes quotes as \u0022.
-    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     public static JsonObject Parse(ReadOnlyMemory<byte> bytes) =>
         JsonNode.Parse(bytes.Span)?.AsObject() ?? throw new InvalidOperationException("stored value is not a JSON object");
 
-    public static byte[] Serialize(JsonObject node)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
-        {
-            node.WriteTo(writer);
-        }
-
-        return buffer.ToArray();
-    }
+    public static byte[] Serialize(JsonObject node) => StoredJsonWriter.Write(node);
 
     internal static string Utf8(ReadOnlyMemory<byte> bytes) => Encoding.UTF8.GetString(bytes.Span);
 }
