@@ -173,15 +173,21 @@ public sealed class InProcessApiClient : IApiClient
         }
     }
 
+    public async Task WriteStatusAsync<T>(T obj, CancellationToken cancellationToken = default)
+        where T : class, IKubernetesObject<V1ObjectMeta> =>
+        _ = await PutCoreAsync(obj, "status", cancellationToken).ConfigureAwait(false);
+
     private async Task<T> PutAsync<T>(T obj, string? subresource, CancellationToken cancellationToken)
+        where T : class, IKubernetesObject<V1ObjectMeta> =>
+        Decode<T>(await PutCoreAsync(obj, subresource, cancellationToken).ConfigureAwait(false));
+
+    private Task<KeyValue> PutCoreAsync<T>(T obj, string? subresource, CancellationToken cancellationToken)
         where T : class, IKubernetesObject<V1ObjectMeta>
     {
         var resource = ResourceOf<T>.Descriptor;
         var body = subresource == "status" ? StatusWrite.Encode(resource, obj) : Encode(resource, obj);
-        var kv = await Call(() => _registry.UpdateAsync(resource, obj.Metadata?.NamespaceProperty, obj.Metadata?.Name ?? "",
-                subresource, body, WriteOptions(), cancellationToken))
-            .ConfigureAwait(false);
-        return Decode<T>(kv);
+        return Call(() => _registry.UpdateAsync(resource, obj.Metadata?.NamespaceProperty, obj.Metadata?.Name ?? "",
+            subresource, body, WriteOptions(), cancellationToken));
     }
 
     private WriteOptions WriteOptions() => new() { FieldManager = _fieldManager, FieldValidation = FieldValidation.Ignore };

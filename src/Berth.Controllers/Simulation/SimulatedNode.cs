@@ -214,7 +214,7 @@ public sealed class SimulatedNode : IDisposable
             var copy = new V1Pod { ApiVersion = pod.ApiVersion, Kind = pod.Kind, Metadata = pod.Metadata, Spec = pod.Spec, Status = desired };
             try
             {
-                await _client.UpdateStatusAsync(copy, ct).ConfigureAwait(false);
+                await _client.WriteStatusAsync(copy, ct).ConfigureAwait(false);
             }
             catch (ApiException e) when (e.IsNotFound)
             {

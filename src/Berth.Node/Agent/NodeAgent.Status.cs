@@ -31,7 +31,7 @@ public sealed partial class NodeAgent
         copy.Status = desired;
         try
         {
-            await _client.UpdateStatusAsync(copy, ct).ConfigureAwait(false);
+            await _client.WriteStatusAsync(copy, ct).ConfigureAwait(false);
             m.LastWrittenStatus = json;
         }
         catch (ApiException e) when (e.IsConflict)

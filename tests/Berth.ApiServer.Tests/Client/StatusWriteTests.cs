@@ -35,7 +35,7 @@ public sealed class StatusWriteTests : IClassFixture<InProcessServer>
     public async Task An_in_process_status_write_stores_what_a_full_body_status_put_stores()
     {
         var ct = TestContext.Current.CancellationToken;
-        foreach (var name in (string[])["sw-http", "sw-inproc"])
+        foreach (var name in (string[])["sw-http", "sw-inproc", "sw-write"])
         {
             var pod = $$$"""{"apiVersion":"v1","kind":"Pod","metadata":{"name":"{{{name}}}","labels":{"app":"x"}},"spec":{"containers":[{"name":"c","image":"nginx"}]}}""";
             Assert.Equal(201, (await _s.SendAsync("POST", "/api/v1/namespaces/default/pods", pod, userAgent: "kubectl/v1.33.1")).Code);
@@ -68,6 +68,14 @@ public sealed class StatusWriteTests : IClassFixture<InProcessServer>
         Assert.True(JsonNode.DeepEquals(expected, actual), $"expected {expected.ToJsonString()}\n  actual {actual.ToJsonString()}");
         Assert.Equal("Running", returned.Status.Phase);
         Assert.Equal("nginx", returned.Spec.Containers[0].Image);
+
+        // The write that does not read the result back stores the same.
+        var written = (await client.GetAsync<V1Pod>("default", "sw-write", ct))!;
+        written.Status = status;
+        written.Spec.Containers[0].Image = "ignored";
+        await ((Berth.Controllers.Client.IApiClient)client).WriteStatusAsync(written, ct);
+        var stored = Comparable((await _s.SendAsync("GET", "/api/v1/namespaces/default/pods/sw-write")).Json);
+        Assert.True(JsonNode.DeepEquals(expected, stored), $"expected {expected.ToJsonString()}\n  actual {stored.ToJsonString()}");
     }
 
     [Fact]
