@@ -684,6 +684,11 @@ internal sealed class ObjectRegistry
     {
         var hasStatus = resource.Subresources.Any(s => s.Name == "status");
         JsonObject working;
+        if (subresource == "status" && TryAdmitStatusWrite(resource, currentBytes, desired["status"]) is { } admittedStatusWrite)
+        {
+            return admittedStatusWrite;
+        }
+
         if (subresource == "status")
         {
             // upstream status strategies: only status changes; spec and metadata stay as stored.
@@ -749,6 +754,41 @@ internal sealed class ObjectRegistry
         }
 
         return admitted;
+    }
+
+    /// <summary>
+    /// A status write admitted from the stored bytes: upstream's status strategies keep spec and metadata as stored and
+    /// take only the status from the body, so the stored object decodes straight into the model and gets the body's
+    /// status, with no copy of the stored tree to edit and write out again. Null when the body's status does not decode:
+    /// the tree path then reports it with the whole object's field path, as upstream's decoder does.
+    /// </summary>
+    private static JsonObject? TryAdmitStatusWrite(ResourceDescriptor resource, ReadOnlyMemory<byte> currentBytes, JsonNode? status)
+    {
+        if (ModelContract.Of(resource.ModelType)?.Properties.FirstOrDefault(p => p.Name == "status") is not { Set: { } set } property)
+        {
+            return null;
+        }
+
+        object? decodedStatus = null;
+        if (status is not null)
+        {
+            try
+            {
+                decodedStatus = BerthJson.Deserialize(status, property.PropertyType);
+            }
+            catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or ArgumentException
+                or OverflowException or NotSupportedException)
+            {
+                return null;
+            }
+        }
+
+        var model = ModelCodec.Decode(resource, currentBytes.Span);
+        set(model, decodedStatus);
+        var encoded = ModelCodec.Encode(resource, AdmitDecoded(resource, model, currentBytes, "status"));
+        encoded["apiVersion"] = resource.ApiVersion;
+        encoded["kind"] = resource.Kind;
+        return encoded;
     }
 
     /// <summary>

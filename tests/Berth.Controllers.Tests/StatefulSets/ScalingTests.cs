@@ -82,7 +82,9 @@ public class ScalingTests
         // The kubelet rejects the pod (phase Failed): the controller deletes it and creates a new one.
         await c.AnnotatePodAsync("web-0", SimulatedNode.SimulatePhaseAnnotation, "Failed");
         await c.WaitAsync(() => c.Get<V1Pod>("web-0") is { } p && p.Metadata.Uid != uid && c.AllReady("web", 1), "web-0 recreated");
-        Assert.Contains(c.Events(), e => e.Reason == "SuccessfulDelete" && e.Message == "delete Pod web-0 in StatefulSet web successful");
+        // Events are written by the recorder's own loop, which may trail the pods it reports on.
+        await c.WaitAsync(() => c.Events().Any(e => e.Reason == "SuccessfulDelete" && e.Message == "delete Pod web-0 in StatefulSet web successful"),
+            "SuccessfulDelete event");
     }
 
     [Fact]
