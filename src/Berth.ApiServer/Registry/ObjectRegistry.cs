@@ -856,10 +856,18 @@ internal sealed class ObjectRegistry
             return;
         }
 
+        var now = _time.GetUtcNow().UtcDateTime;
+        if (ServerSideApply.TryRecordCreateEntries(model, resource.ModelType, resource.ApiVersion, manager, now, out var entries))
+        {
+            // The usual create: the creator's entry straight from the model's JSON (docs/benchmarks.md, registry group).
+            meta.ManagedFields = entries;
+            return;
+        }
+
         var tree = ModelCodec.Encode(resource, model);
         tree["apiVersion"] = resource.ApiVersion;
         tree["kind"] = resource.Kind;
-        meta.ManagedFields = ServerSideApply.RecordUpdateEntries(null, tree, manager, resource.ModelType, _time.GetUtcNow().UtcDateTime);
+        meta.ManagedFields = ServerSideApply.RecordUpdateEntries(null, tree, manager, resource.ModelType, now);
     }
 
     private static void PrepareForCreate(ResourceDescriptor resource, object model)

@@ -425,16 +425,19 @@ internal sealed class FieldSet
     private static readonly JsonSerializerOptions CompactJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>structured-merge-diff orders path elements by kind (field, key, value, index), then by text.</summary>
+    internal static int ComparePathElements(string x, string y)
+    {
+        static int Rank(string s) => s.Length == 0 ? 9 : s[0] switch { 'f' => 0, 'k' => 1, 'v' => 2, 'i' => 3, _ => 4 };
+
+        var r = Rank(x).CompareTo(Rank(y));
+        return r != 0 ? r : string.CompareOrdinal(x, y);
+    }
+
+    /// <summary><see cref="ComparePathElements"/> as a comparer.</summary>
     private sealed class PathElementComparer : IComparer<string>
     {
         public static readonly PathElementComparer Instance = new();
 
-        public int Compare(string? x, string? y)
-        {
-            static int Rank(string s) => s.Length == 0 ? 9 : s[0] switch { 'f' => 0, 'k' => 1, 'v' => 2, 'i' => 3, _ => 4 };
-
-            var r = Rank(x!).CompareTo(Rank(y!));
-            return r != 0 ? r : string.CompareOrdinal(x, y);
-        }
+        public int Compare(string? x, string? y) => ComparePathElements(x!, y!);
     }
 }

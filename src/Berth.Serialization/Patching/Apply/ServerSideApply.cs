@@ -13,7 +13,7 @@ namespace Berth.Serialization.Patching.Apply;
 /// manager's fields as FieldsV1; a changed field another manager owns is a conflict unless forced; fields a
 /// manager stops applying are removed unless someone else owns them.
 /// </summary>
-public static class ServerSideApply
+public static partial class ServerSideApply
 {
     private const string ApplyOperation = "Apply";
     private const string UpdateOperation = "Update";
@@ -31,6 +31,10 @@ public static class ServerSideApply
         ["f:metadata", "f:managedFields"], ["f:metadata", "f:resourceVersion"], ["f:metadata", "f:deletionTimestamp"],
         ["f:metadata", "f:deletionGracePeriodSeconds"],
     ];
+
+    /// <summary>The metadata fields of <see cref="StrippedPaths"/>, for the create walk that strips as it goes.</summary>
+    private static readonly HashSet<string> StrippedMetadataFields = new(
+        StrippedPaths.Where(p => p is ["f:metadata", _]).Select(p => p[1][2..]), StringComparer.Ordinal);
 
     /// <summary>Structs upstream marks <c>+structType=atomic</c>: owned and replaced as a whole.</summary>
     private static readonly HashSet<Type> AtomicStructs =
@@ -468,7 +472,12 @@ public static class ServerSideApply
                 return new Descriptor(Field?.ElementType, null);
             }
 
-            var info = PatchMetadata.Field(Type, key);
+            return OfField(PatchMetadata.Field(Type, key));
+        }
+
+        /// <summary>The descriptor of this struct's field <paramref name="info"/> (null: a field the type does not have).</summary>
+        public static Descriptor OfField(FieldPatchInfo? info)
+        {
             if (info is null)
             {
                 return new Descriptor(null, null);
