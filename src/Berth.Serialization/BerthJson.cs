@@ -39,6 +39,15 @@ public static class BerthJson
     public static T? Deserialize<T>(ReadOnlySpan<byte> json) =>
         JsonSerializer.Deserialize(json, (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T)));
 
+    /// <summary>
+    /// Writer options with Go's escaping, as upstream's JSON shows: only &lt;, &gt; and &amp; (and control characters) in
+    /// strings; the default .NET encoder also escapes quotes as \u0022 and every non-ASCII character.
+    /// </summary>
+    public static JsonWriterOptions GoWriterOptions { get; } = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
     /// <summary>Decodes a JSON tree into <paramref name="type"/> through its compiled contract.</summary>
     public static object? Deserialize(JsonNode node, Type type) => node.Deserialize(Options.GetTypeInfo(type));
 

@@ -1,7 +1,6 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.Json.Serialization.Metadata;
+using Berth.ApiServer.Registry;
 using Berth.Core;
 using Berth.Serialization;
 using k8s;
@@ -17,8 +16,6 @@ namespace Berth.ApiServer.Client;
 /// </summary>
 internal static class StatusWrite
 {
-    private static readonly ConcurrentDictionary<Type, JsonPropertyInfo?> StatusProperties = new();
-
     public static JsonObject Encode<T>(ResourceDescriptor resource, T obj)
         where T : class, IKubernetesObject<V1ObjectMeta>
     {
@@ -36,7 +33,7 @@ internal static class StatusWrite
             ["kind"] = resource.Kind,
             ["metadata"] = meta,
         };
-        if (StatusProperties.GetOrAdd(resource.ModelType, StatusProperty) is { } property && property.Get?.Invoke(obj) is { } status)
+        if (ModelCodec.StatusProperty(resource.ModelType) is { } property && property.Get?.Invoke(obj) is { } status)
         {
             body["status"] = JsonSerializer.SerializeToNode(status, BerthJson.Options.GetTypeInfo(property.PropertyType));
         }
@@ -51,8 +48,4 @@ internal static class StatusWrite
             meta[name] = value;
         }
     }
-
-    // The source-generated contract's accessor: no reflection over the model.
-    private static JsonPropertyInfo? StatusProperty(Type modelType) =>
-        BerthJson.Options.GetTypeInfo(modelType).Properties.FirstOrDefault(p => p.Name == "status");
 }

@@ -41,7 +41,17 @@ internal static class ModelCodec
         }
     }
 
-    private static bool IsDecodeError(Exception e) => e is JsonException or FormatException or InvalidOperationException or ArgumentException
+    /// <summary>
+    /// The model's <c>status</c> property (null for kinds without one), looked up once per type in the source-generated
+    /// contract: its accessors read and set the status without reflection over the model.
+    /// </summary>
+    public static JsonPropertyInfo? StatusProperty(Type modelType) =>
+        StatusProperties.GetOrAdd(modelType, static t => BerthJson.Options.GetTypeInfo(t).Properties.FirstOrDefault(p => p.Name == "status"));
+
+    private static readonly ConcurrentDictionary<Type, JsonPropertyInfo?> StatusProperties = new();
+
+    /// <summary>What decoding client JSON into a model throws for bad input (a 400, never a 500).</summary>
+    public static bool IsDecodeError(Exception e) => e is JsonException or FormatException or InvalidOperationException or ArgumentException
         or OverflowException or NotSupportedException;
 
     private static ApiException DecodedToNull(ResourceDescriptor resource) =>

@@ -764,7 +764,7 @@ internal sealed class ObjectRegistry
     /// </summary>
     private static JsonObject? TryAdmitStatusWrite(ResourceDescriptor resource, ReadOnlyMemory<byte> currentBytes, JsonNode? status)
     {
-        if (ModelContract.Of(resource.ModelType)?.Properties.FirstOrDefault(p => p.Name == "status") is not { Set: { } set } property)
+        if (ModelCodec.StatusProperty(resource.ModelType) is not { Set: { } set } property)
         {
             return null;
         }
@@ -776,8 +776,7 @@ internal sealed class ObjectRegistry
             {
                 decodedStatus = BerthJson.Deserialize(status, property.PropertyType);
             }
-            catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or ArgumentException
-                or OverflowException or NotSupportedException)
+            catch (Exception e) when (ModelCodec.IsDecodeError(e))
             {
                 return null;
             }
@@ -892,7 +891,7 @@ internal sealed class ObjectRegistry
             default:
                 if (resource.Subresources.Any(s => s.Name == "status"))
                 {
-                    ModelContract.Of(resource.ModelType)!.Properties.First(p => p.Name == "status").Set!(model, null);
+                    ModelCodec.StatusProperty(resource.ModelType)!.Set!(model, null);
                 }
 
                 break;

@@ -2,23 +2,18 @@ using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
+using Berth.Serialization;
 
 namespace Berth.ApiServer.Registry;
 
 /// <summary>
-/// Writes the JSON the store keeps (Go's escaping: only &lt;, &gt; and &amp; in strings; the default .NET encoder also
-/// escapes quotes as \u0022) through one buffer and writer per thread, so each encode allocates only its result. A fresh
+/// Writes the JSON the store keeps (<see cref="BerthJson.GoWriterOptions"/>) through one buffer and writer per thread, so each encode allocates only its result. A fresh
 /// buffer per encode grew 1 KiB → 2 KiB → 4 KiB for a pod, copying as it went, and a pod's life (its create, its
 /// Events, its status write) encodes several times: that garbage was a measurable part of the create load's GC work
 /// (docs/benchmarks.md). Encoding never awaits or re-enters, so a thread's buffer is never in use twice.
 /// </summary>
 internal static class StoredJsonWriter
 {
-    private static readonly JsonWriterOptions WriterOptions = new()
-    {
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
-
     // A buffer that once held a large object is dropped rather than kept per thread.
     private const int MaxRetainedBytes = 256 * 1024;
 
@@ -46,7 +41,7 @@ internal static class StoredJsonWriter
     {
         buffer = _buffer ??= new ArrayBufferWriter<byte>(8 * 1024);
         buffer.ResetWrittenCount();
-        var writer = _writer ??= new Utf8JsonWriter(buffer, WriterOptions);
+        var writer = _writer ??= new Utf8JsonWriter(buffer, BerthJson.GoWriterOptions);
         writer.Reset(buffer);
         return writer;
     }

@@ -108,8 +108,6 @@ public static partial class ServerSideApply
     {
         private const int MaxRetainedBytes = 256 * 1024;
 
-        private static readonly JsonWriterOptions RelaxedWriter = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
         private readonly ArrayBufferWriter<byte> _json = new(4096);
         private readonly Utf8JsonWriter _jsonWriter;
         private readonly ArrayBufferWriter<byte> _element = new(256);
@@ -122,8 +120,8 @@ public static partial class ServerSideApply
         public CreateWalk()
         {
             _jsonWriter = new Utf8JsonWriter(_json);
-            _elementWriter = new Utf8JsonWriter(_element, RelaxedWriter with { SkipValidation = true });
-            _fieldsWriter = new Utf8JsonWriter(_fields, RelaxedWriter);
+            _elementWriter = new Utf8JsonWriter(_element, BerthJson.GoWriterOptions with { SkipValidation = true });
+            _fieldsWriter = new Utf8JsonWriter(_fields, BerthJson.GoWriterOptions);
         }
 
         public bool Reusable => _json.Capacity <= MaxRetainedBytes && _fields.Capacity <= MaxRetainedBytes;
